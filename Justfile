@@ -1,0 +1,52 @@
+# Routine commands. `just --list` shows them all.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+export CARGO_TARGET_DIR := env_var_or_default("CARGO_TARGET_DIR", env_var("HOME") + "/.cache/banking-target")
+
+# List the recipes.
+default:
+    @just --list
+
+# Run the all-in-one (web + api, SQLite, in-process cache, demo users) on :8080.
+dev:
+    cargo run --release
+
+# Run the api alone against DATABASE_URL / REDIS_URL from the environment.
+api:
+    cargo run --release -p api --bin banking-api
+
+# Apply migrations to DATABASE_URL.
+migrate:
+    cargo run --release -p api --bin banking-api -- migrate
+
+# Every test, with PostgreSQL and Redis started when they are down (what CI runs).
+test *ARGS:
+    scripts/test {{ARGS}}
+
+# Format, lint and test: what must pass before a commit.
+check:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+    scripts/test
+
+# Rewrite schema.graphql from the code (a test fails when it is stale).
+schema:
+    cargo run -q -p api --bin banking-api -- schema > schema.graphql
+
+# Render both Kustomize overlays.
+k8s-build:
+    kubectl kustomize kustomize/overlays/minikube
+    kubectl kustomize kustomize/overlays/production
+
+# Validate the rendered manifests against the Kubernetes schemas and our policies.
+k8s-validate:
+    python3 scripts/k8s-check.py
+
+# Start minikube with ingress, build the images into it, deploy and wait.
+minikube-up:
+    scripts/minikube-up.sh
+
+# Remove the deployment from minikube.
+minikube-down:
+    scripts/minikube-down.sh

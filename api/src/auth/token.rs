@@ -1,0 +1,205 @@
+//! Biscuit tokens: minted with the root key, checked on every request with the time,
+//! the operation and the session they name.
+
+use std::time::{Duration, SystemTime};
+
+use biscuit_auth::macros::{authorizer, biscuit, block};
+use biscuit_auth::{AuthorizerLimits, Biscuit, KeyPair, PrivateKey, builder::Algorithm};
+
+use crate::error::Error;
+
+/// Tokens longer than this are refused before any parsing.
+const MAX_TOKEN_LEN: usize = 4096;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    Read,
+    Write,
+}
+
+impl Operation {
+    fn as_str(self) -> &'static str {
+        match self {
+            Operation::Read => "read",
+            Operation::Write => "write",
+        }
+    }
+}
+
+/// What a verified token says about its bearer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claims {
+    pub user_id: i64,
+    pub session_id: String,
+}
+
+pub struct TokenKeys {
+    root: KeyPair,
+}
+
+impl TokenKeys {
+    pub fn from_hex(hex: &str) -> Result<TokenKeys, Error> {
+        let private = PrivateKey::from_bytes_hex(hex, Algorithm::Ed25519)
+            .map_err(|e| Error::Internal(anyhow::anyhow!("BISCUIT_PRIVATE_KEY: {e}")))?;
+        Ok(TokenKeys {
+            root: KeyPair::from(&private),
+        })
+    }
+
+    pub fn generate() -> TokenKeys {
+        TokenKeys {
+            root: KeyPair::new(),
+        }
+    }
+
+    /// A token for a fresh session: `user(id)`, `session(id)` and a hard expiry.
+    pub fn mint(
+        &self,
+        user_id: i64,
+        session_id: &str,
+        expires_at: SystemTime,
+    ) -> Result<String, Error> {
+        biscuit!(
+            r#"
+              user({user_id});
+              session({session_id});
+              check if time($time), $time < {expires_at};
+            "#,
+            user_id = user_id,
+            session_id = session_id,
+            expires_at = expires_at,
+        )
+        .build(&self.root)
+        .and_then(|token| token.to_base64())
+        .map_err(|e| Error::Internal(anyhow::anyhow!("minting a token: {e}")))
+    }
+
+    /// An attenuated copy that can only read, and only until `expires_at`. Anyone holding a
+    /// token can do this offline; the api does it for clients as a convenience.
+    pub fn read_only(&self, token: &str, expires_at: SystemTime) -> Result<String, Error> {
+        let parsed = self.parse(token)?;
+        parsed
+            .append(block!(
+                r#"
+                  check if operation("read");
+                  check if time($time), $time < {expires_at};
+                "#,
+                expires_at = expires_at,
+            ))
+            .and_then(|token| token.to_base64())
+            .map_err(|e| Error::Internal(anyhow::anyhow!("attenuating a token: {e}")))
+    }
+
+    /// Verifies the signature and every check in every block for this operation now.
+    pub fn verify(&self, token: &str, operation: Operation) -> Result<Claims, Error> {
+        let parsed = self.parse(token)?;
+        match authorize(&parsed, operation) {
+            Ok(claims) => Ok(claims),
+            // Tell a read-only token used to write (FORBIDDEN) from an expired one.
+            Err(_)
+                if operation == Operation::Write && authorize(&parsed, Operation::Read).is_ok() =>
+            {
+                Err(Error::Forbidden("this token is read-only"))
+            }
+            Err(_) => Err(Error::Unauthenticated(
+                "the token has expired or is not valid",
+            )),
+        }
+    }
+
+    fn parse(&self, token: &str) -> Result<Biscuit, Error> {
+        if token.is_empty() || token.len() > MAX_TOKEN_LEN {
+            return Err(Error::Unauthenticated("the token is not valid"));
+        }
+        Biscuit::from_base64(token, self.root.public())
+            .map_err(|_| Error::Unauthenticated("the token is not valid"))
+    }
+}
+
+fn authorize(token: &Biscuit, operation: Operation) -> Result<Claims, biscuit_auth::error::Token> {
+    let mut authorizer = authorizer!(
+        r#"
+          time({now});
+          operation({operation});
+          allow if user($user), session($session);
+        "#,
+        now = SystemTime::now(),
+        operation = operation.as_str(),
+    )
+    .set_limits(AuthorizerLimits {
+        max_time: Duration::from_millis(20),
+        ..Default::default()
+    })
+    .build(token)?;
+    authorizer.authorize()?;
+    // Only the authority block (signed by the root key) is trusted for these facts.
+    let (user_id, session_id): (i64, String) =
+        authorizer.query_exactly_one("claims($u, $s) <- user($u), session($s)")?;
+    Ok(Claims {
+        user_id,
+        session_id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn later(secs: u64) -> SystemTime {
+        SystemTime::now() + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn a_token_carries_its_claims_and_checks() {
+        let keys = TokenKeys::generate();
+        let token = keys.mint(42, "s-1", later(60)).expect("mint");
+        let claims = keys.verify(&token, Operation::Write).expect("verify");
+        assert_eq!(
+            claims,
+            Claims {
+                user_id: 42,
+                session_id: "s-1".into()
+            }
+        );
+
+        let read_only = keys.read_only(&token, later(60)).expect("attenuate");
+        assert!(keys.verify(&read_only, Operation::Read).is_ok());
+        assert!(matches!(
+            keys.verify(&read_only, Operation::Write),
+            Err(Error::Forbidden(_))
+        ));
+
+        let expired = keys
+            .mint(42, "s-1", SystemTime::now() - Duration::from_secs(1))
+            .expect("mint");
+        assert!(matches!(
+            keys.verify(&expired, Operation::Read),
+            Err(Error::Unauthenticated(_))
+        ));
+
+        let other = TokenKeys::generate()
+            .mint(42, "s-1", later(60))
+            .expect("mint");
+        assert!(matches!(
+            keys.verify(&other, Operation::Read),
+            Err(Error::Unauthenticated(_))
+        ));
+
+        let mut bytes = token.into_bytes();
+        let middle = bytes.len() / 2;
+        bytes[middle] = if bytes[middle] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(bytes).expect("ascii");
+        assert!(matches!(
+            keys.verify(&tampered, Operation::Read),
+            Err(Error::Unauthenticated(_))
+        ));
+        assert!(matches!(
+            keys.verify("", Operation::Read),
+            Err(Error::Unauthenticated(_))
+        ));
+        assert!(matches!(
+            keys.verify(&"A".repeat(5000), Operation::Read),
+            Err(Error::Unauthenticated(_))
+        ));
+    }
+}

@@ -1,0 +1,32 @@
+//! One `Cache` trait for sessions, login throttling and cached reads, with a Redis
+//! implementation for a deployment and an in-process one for the all-in-one.
+
+mod memory;
+mod reads;
+mod redis;
+
+use std::time::Duration;
+
+pub use memory::MemoryCache;
+pub use reads::CachedReads;
+pub use redis::RedisCache;
+
+/// The cache could not be reached or answered nonsense. Callers decide whether that
+/// fails closed (sessions, throttling) or falls back to the database (reads).
+#[derive(Debug, thiserror::Error)]
+#[error("cache unavailable: {0}")]
+pub struct CacheError(pub String);
+
+#[async_trait::async_trait]
+pub trait Cache: Send + Sync + 'static {
+    async fn get(&self, key: &str) -> Result<Option<String>, CacheError>;
+    /// Reads a value and, when it exists, restarts its time to live (sliding expiry).
+    async fn get_and_touch(&self, key: &str, ttl: Duration) -> Result<Option<String>, CacheError>;
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError>;
+    async fn delete(&self, key: &str) -> Result<(), CacheError>;
+    /// Atomically adds one and returns the new value; a new counter lives for `ttl`.
+    async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, CacheError>;
+    async fn ping(&self) -> Result<(), CacheError>;
+    /// "redis" or "memory", for `/health`.
+    fn kind(&self) -> &'static str;
+}

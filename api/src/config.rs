@@ -1,0 +1,344 @@
+//! Configuration, read once at start from the environment into a typed struct.
+//! A bad value stops the process with one line naming the variable and what it expects.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::ledger::db::PoolSettings;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: SecretString,
+    /// `None`: the in-process cache (all-in-one).
+    pub redis_url: Option<SecretString>,
+    /// Hex Ed25519 private key; `None`: a fresh key per start (development only).
+    pub biscuit_private_key: Option<SecretString>,
+    pub bind: SocketAddr,
+    pub environment: Environment,
+    pub log_level: String,
+    pub log_format: LogFormat,
+    pub otel_endpoint: Option<String>,
+    /// Idle lifetime of a session.
+    pub session_ttl: Duration,
+    /// Hard lifetime of a token, whatever the session does.
+    pub token_ttl: Duration,
+    pub graphiql: bool,
+    pub introspection: bool,
+    /// Origins allowed to call the API from a browser; empty: same origin only.
+    pub cors_origins: Vec<String>,
+    pub db_pool: PoolSettings,
+    pub redis_pool_size: u32,
+    /// Put before every Redis key, so several deployments can share one Redis.
+    pub redis_key_prefix: String,
+    /// Apply pending migrations at start (under an advisory lock on PostgreSQL).
+    pub migrate_on_start: bool,
+    /// Create the demo users on start (the all-in-one).
+    pub seed_demo: bool,
+    /// Failed logins in a row before a username is locked, and for how long.
+    pub login_max_failures: i64,
+    pub login_lockout: Duration,
+}
+
+/// One bad variable: which one and what it should have been.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {var} {expected}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub expected: String,
+}
+
+impl Config {
+    /// The embedded default: SQLite in the working directory, in-process cache.
+    pub fn development(database_url: &str) -> Config {
+        Config {
+            database_url: SecretString::from(database_url.to_owned()),
+            redis_url: None,
+            biscuit_private_key: None,
+            bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            environment: Environment::Development,
+            log_level: "info".into(),
+            log_format: LogFormat::Pretty,
+            otel_endpoint: None,
+            session_ttl: Duration::from_secs(1800),
+            token_ttl: Duration::from_secs(12 * 3600),
+            graphiql: true,
+            introspection: true,
+            cors_origins: Vec::new(),
+            db_pool: PoolSettings::default(),
+            redis_pool_size: 16,
+            redis_key_prefix: "banking:".into(),
+            migrate_on_start: true,
+            seed_demo: false,
+            login_max_failures: 5,
+            login_lockout: Duration::from_secs(15 * 60),
+        }
+    }
+
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads the configuration through `lookup` (the environment in production, a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let mut config = Config::development("sqlite://banking.db?mode=rwc");
+        config.environment = match lookup("ENVIRONMENT").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(_) => return Err(bad("ENVIRONMENT", "must be development or production")),
+        };
+        let production = config.environment == Environment::Production;
+
+        if let Some(url) = lookup("DATABASE_URL") {
+            config.database_url =
+                SecretString::from(database_url(&url, lookup("DATABASE_PASSWORD"))?);
+        } else if production {
+            return Err(bad(
+                "DATABASE_URL",
+                "is required when ENVIRONMENT=production",
+            ));
+        }
+        if let Some(url) = lookup("REDIS_URL") {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(bad("REDIS_URL", "must be a redis:// or rediss:// URL"));
+            }
+            config.redis_url = Some(SecretString::from(url));
+        }
+        match lookup("BISCUIT_PRIVATE_KEY") {
+            Some(key) => {
+                if key.len() != 64 || hex::decode(&key).is_err() {
+                    return Err(bad(
+                        "BISCUIT_PRIVATE_KEY",
+                        "must be 64 hex characters (an Ed25519 private key)",
+                    ));
+                }
+                config.biscuit_private_key = Some(SecretString::from(key));
+            }
+            None if production => {
+                return Err(bad(
+                    "BISCUIT_PRIVATE_KEY",
+                    "is required when ENVIRONMENT=production",
+                ));
+            }
+            None => {}
+        }
+        if let Some(bind) = lookup("API_BIND") {
+            config.bind = bind
+                .parse()
+                .map_err(|_| bad("API_BIND", "must be an address such as 0.0.0.0:8000"))?;
+        }
+        config.log_level = lookup("LOG_LEVEL").unwrap_or_else(|| "info".into());
+        if tracing_subscriber::EnvFilter::try_new(&config.log_level).is_err() {
+            return Err(bad(
+                "LOG_LEVEL",
+                "must be a level (error|warn|info|debug|trace) or a tracing filter",
+            ));
+        }
+        config.log_format = match lookup("LOG_FORMAT").as_deref() {
+            None if production => LogFormat::Json,
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(_) => return Err(bad("LOG_FORMAT", "must be json or pretty")),
+        };
+        config.otel_endpoint = lookup("OTEL_EXPORTER_OTLP_ENDPOINT");
+        if let Some(secs) = lookup("SESSION_TTL_SECS") {
+            config.session_ttl =
+                Duration::from_secs(number("SESSION_TTL_SECS", &secs, 60, 7 * 24 * 3600)?);
+        }
+        config.graphiql = flag(&lookup, "GRAPHIQL", !production)?;
+        config.introspection = flag(&lookup, "INTROSPECTION", !production)?;
+        config.cors_origins = lookup("CORS_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(|o| o.trim().to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for origin in &config.cors_origins {
+            if origin.parse::<axum::http::HeaderValue>().is_err() || !origin.starts_with("http") {
+                return Err(bad(
+                    "CORS_ORIGINS",
+                    "must be a comma-separated list of origins such as https://bank.example",
+                ));
+            }
+        }
+        if let Some(n) = lookup("DATABASE_POOL_SIZE") {
+            config.db_pool.max_connections = number("DATABASE_POOL_SIZE", &n, 1, 1000)? as u32;
+        }
+        if let Some(prefix) = lookup("REDIS_KEY_PREFIX") {
+            config.redis_key_prefix = prefix;
+        }
+        if let Some(n) = lookup("REDIS_POOL_SIZE") {
+            config.redis_pool_size = number("REDIS_POOL_SIZE", &n, 1, 1000)? as u32;
+        }
+        config.migrate_on_start = flag(&lookup, "MIGRATE_ON_START", true)?;
+        config.seed_demo = flag(&lookup, "SEED_DEMO", false)?;
+        if production && config.seed_demo {
+            return Err(bad(
+                "SEED_DEMO",
+                "must not be true when ENVIRONMENT=production",
+            ));
+        }
+        Ok(config)
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.environment == Environment::Production
+    }
+}
+
+fn bad(var: &'static str, expected: &str) -> ConfigError {
+    ConfigError {
+        var,
+        expected: expected.to_owned(),
+    }
+}
+
+fn flag(
+    lookup: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match lookup(var).as_deref() {
+        None => Ok(default),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some("false" | "0" | "no") => Ok(false),
+        Some(_) => Err(bad(var, "must be true or false")),
+    }
+}
+
+fn number(var: &'static str, value: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
+    value
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| bad(var, &format!("must be a whole number from {min} to {max}")))
+}
+
+/// The database URL with `DATABASE_PASSWORD` put in, so the URL itself can live in a
+/// ConfigMap and only the password in a Secret.
+fn database_url(url: &str, password: Option<String>) -> Result<String, ConfigError> {
+    let scheme_ok = ["postgres://", "postgresql://", "sqlite:"]
+        .iter()
+        .any(|s| url.starts_with(s));
+    if !scheme_ok {
+        return Err(bad("DATABASE_URL", "must be a postgres:// or sqlite: URL"));
+    }
+    let Some(password) = password else {
+        return Ok(url.to_owned());
+    };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(bad("DATABASE_PASSWORD", "needs a postgres:// DATABASE_URL"));
+    };
+    let Some((user, host)) = rest.split_once('@') else {
+        return Err(bad(
+            "DATABASE_URL",
+            "must name a user (postgres://user@host/db) when DATABASE_PASSWORD is set",
+        ));
+    };
+    if user.contains(':') {
+        return Err(bad(
+            "DATABASE_URL",
+            "must not contain a password when DATABASE_PASSWORD is set",
+        ));
+    }
+    let encoded: String = password
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    Ok(format!("{scheme}://{user}:{encoded}@{host}"))
+}
+
+impl Config {
+    pub fn database_url(&self) -> &str {
+        self.database_url.expose_secret()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn from(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_mode() {
+        let config = from(&[]).expect("defaults");
+        assert!(config.database_url().starts_with("sqlite:"));
+        assert!(config.redis_url.is_none());
+        assert_eq!(config.session_ttl, Duration::from_secs(1800));
+        assert!(!config.is_production());
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        for (var, value) in [
+            ("ENVIRONMENT", "staging"),
+            ("DATABASE_URL", "mysql://x"),
+            ("REDIS_URL", "localhost:6379"),
+            ("BISCUIT_PRIVATE_KEY", "abc"),
+            ("API_BIND", "everywhere"),
+            ("LOG_FORMAT", "xml"),
+            ("SESSION_TTL_SECS", "-5"),
+            ("GRAPHIQL", "maybe"),
+            ("CORS_ORIGINS", "not an origin"),
+        ] {
+            let err = from(&[(var, value)]).expect_err(var);
+            assert_eq!(err.var, var);
+            assert!(err.to_string().contains(var));
+        }
+    }
+
+    #[test]
+    fn production_refuses_a_generated_key_and_puts_the_password_in() {
+        let err = from(&[
+            ("ENVIRONMENT", "production"),
+            ("DATABASE_URL", "postgres://u@db/x"),
+        ])
+        .expect_err("no key");
+        assert_eq!(err.var, "BISCUIT_PRIVATE_KEY");
+        let config = from(&[
+            ("ENVIRONMENT", "production"),
+            (
+                "DATABASE_URL",
+                "postgres://banking@postgres:5432/banking_db",
+            ),
+            ("DATABASE_PASSWORD", "p@ss word"),
+            ("BISCUIT_PRIVATE_KEY", &"ab".repeat(32)),
+        ])
+        .expect("production");
+        assert_eq!(
+            config.database_url(),
+            "postgres://banking:p%40ss%20word@postgres:5432/banking_db"
+        );
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert!(!config.introspection && !config.graphiql);
+    }
+}

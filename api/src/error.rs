@@ -1,0 +1,121 @@
+//! The api's one error type, mapped once to a GraphQL `extensions.code` and once to an
+//! HTTP status. Clients get a clear message; causes are logged, never sent.
+//!
+//! It deliberately does not implement `Display`: async-graphql converts any `Display`
+//! type into an error without a code, and that must not happen by accident.
+
+use async_graphql::ErrorExtensions;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::cache::CacheError;
+use crate::ledger;
+
+#[derive(Debug)]
+pub enum Error {
+    Ledger(ledger::Error),
+    /// No token, a bad one, an expired one, a revoked session.
+    Unauthenticated(&'static str),
+    /// A valid token that may not do this (a read-only token used to write).
+    Forbidden(&'static str),
+    RateLimited,
+    /// A dependency (database, cache) is down; try again later.
+    Unavailable(String),
+    Internal(anyhow::Error),
+}
+
+impl Error {
+    pub fn code(&self) -> &'static str {
+        use ledger::Error as L;
+        match self {
+            Error::Ledger(L::InvalidInput(_)) => "BAD_USER_INPUT",
+            Error::Ledger(L::NotFound(_)) => "NOT_FOUND",
+            Error::Ledger(L::InsufficientFunds) => "INSUFFICIENT_FUNDS",
+            Error::Ledger(L::Conflict(_)) => "CONFLICT",
+            Error::Ledger(L::InvalidCredentials) | Error::Unauthenticated(_) => "UNAUTHENTICATED",
+            Error::Ledger(L::Unavailable(_)) | Error::Unavailable(_) => "UNAVAILABLE",
+            Error::Ledger(L::Internal(_)) | Error::Internal(_) => "INTERNAL",
+            Error::Forbidden(_) => "FORBIDDEN",
+            Error::RateLimited => "RATE_LIMITED",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self.code() {
+            "BAD_USER_INPUT" => StatusCode::UNPROCESSABLE_ENTITY,
+            "NOT_FOUND" => StatusCode::NOT_FOUND,
+            "INSUFFICIENT_FUNDS" | "CONFLICT" => StatusCode::CONFLICT,
+            "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
+            "FORBIDDEN" => StatusCode::FORBIDDEN,
+            "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
+            "UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// What the client reads. For failures of ours it says only what happened, and the
+    /// cause goes to the log.
+    pub fn message(&self) -> String {
+        match self {
+            Error::Ledger(e) => e.to_string(),
+            Error::Unauthenticated(why) | Error::Forbidden(why) => (*why).to_owned(),
+            Error::RateLimited => "too many failed sign-ins; try again later".to_owned(),
+            Error::Unavailable(_) => {
+                "a service the bank depends on is unavailable; try again shortly".to_owned()
+            }
+            Error::Internal(_) => "internal error".to_owned(),
+        }
+    }
+
+    /// Logs the cause of a failure of ours (not of a refusal, which is the client's).
+    fn log(&self) {
+        match self {
+            Error::Ledger(ledger::Error::Internal(cause)) | Error::Internal(cause) => {
+                tracing::error!(error = ?cause, "internal error");
+            }
+            Error::Ledger(ledger::Error::Unavailable(cause)) => {
+                tracing::warn!(error = %cause, "database unavailable");
+            }
+            Error::Unavailable(cause) => tracing::warn!(error = %cause, "dependency unavailable"),
+            _ => {}
+        }
+    }
+}
+
+impl From<ledger::Error> for Error {
+    fn from(e: ledger::Error) -> Error {
+        Error::Ledger(e)
+    }
+}
+
+impl From<CacheError> for Error {
+    fn from(e: CacheError) -> Error {
+        Error::Unavailable(e.to_string())
+    }
+}
+
+impl From<Error> for async_graphql::Error {
+    fn from(e: Error) -> async_graphql::Error {
+        e.log();
+        let code = e.code();
+        async_graphql::Error::new(e.message()).extend_with(|_, ext| ext.set("code", code))
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        self.log();
+        let body = serde_json::json!({ "detail": self.message(), "code": self.code() });
+        let mut response = (self.status(), Json(body)).into_response();
+        if self.status() == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,35 @@
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+
+use crate::error::Error;
+use crate::ledger::{self, Ledger};
+
+/// Account numbers by account id, batched per request.
+pub struct AccountNumbers(pub Ledger);
+
+/// The loader's error must be `Clone`; it becomes an api error in the resolver.
+#[derive(Clone, Debug)]
+pub struct LoadError(Arc<ledger::Error>);
+
+impl LoadError {
+    pub fn into_error(self) -> Error {
+        match &*self.0 {
+            ledger::Error::Unavailable(e) => Error::Unavailable(e.to_string()),
+            other => Error::Internal(anyhow::anyhow!("loading account numbers: {other:?}")),
+        }
+    }
+}
+
+impl Loader<i64> for AccountNumbers {
+    type Value = String;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, String>, LoadError> {
+        self.0
+            .account_numbers(keys)
+            .await
+            .map_err(|e| LoadError(Arc::new(e)))
+    }
+}

@@ -1,0 +1,110 @@
+//! The GraphQL API: the schema split by domain and merged, thin resolvers over the
+//! ledger, limits on depth and complexity, and the HTTP handlers.
+
+mod inputs;
+mod loaders;
+mod mutation;
+mod query;
+mod scalars;
+mod types;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::extensions::Tracing;
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::auth::{Reader, RequestAuth};
+use crate::error::Error;
+use crate::state::{AppState, Services};
+
+/// Deeper than any query a client needs (`me.accounts.transactions.edges.node.x` is 6).
+pub const MAX_DEPTH: usize = 10;
+/// Enough for a dashboard with a page of history per account; an alias bomb is far above.
+pub const MAX_COMPLEXITY: usize = 2000;
+
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(query::UserQuery, query::AccountQuery);
+
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(mutation::AuthMutation, mutation::LedgerMutation);
+
+pub type BankSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_recursive_depth(32)
+    .limit_directives(8)
+}
+
+pub fn schema(services: Services) -> BankSchema {
+    let mut builder = builder()
+        .extension(Tracing)
+        .data(DataLoader::new(
+            loaders::AccountNumbers(services.ledger.clone()),
+            tokio::spawn,
+        ))
+        .data(services.clone());
+    if !services.config.introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.finish()
+}
+
+/// The schema in SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}
+
+fn state<'a>(ctx: &Context<'a>) -> &'a Services {
+    ctx.data_unchecked::<Services>()
+}
+
+fn request_auth<'a>(ctx: &Context<'a>) -> &'a RequestAuth {
+    ctx.data_unchecked::<RequestAuth>()
+}
+
+async fn reader(ctx: &Context<'_>) -> Result<Reader, Error> {
+    request_auth(ctx).reader().await
+}
+
+/// `POST /graphql`.
+pub async fn execute(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> GraphQLResponse {
+    let bearer = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let auth = RequestAuth::from_header(state.services.auth.clone(), bearer);
+    let mut response = state.schema.execute(request.into_inner().data(auth)).await;
+    // Errors raised by async-graphql itself (syntax, validation, limits, variable types)
+    // carry no code; they are all the client's doing.
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "BAD_USER_INPUT");
+        }
+    }
+    response.into()
+}
+
+/// `GET /graphql`: GraphiQL when enabled.
+pub async fn graphiql(State(state): State<AppState>) -> Response {
+    if state.services.config.graphiql {
+        Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response()
+    } else {
+        axum::http::StatusCode::NOT_FOUND.into_response()
+    }
+}

@@ -1,0 +1,5 @@
+mod auth;
+mod ledger;
+
+pub use auth::AuthMutation;
+pub use ledger::LedgerMutation;

@@ -1,0 +1,5 @@
+mod account;
+mod user;
+
+pub use account::AccountQuery;
+pub use user::UserQuery;

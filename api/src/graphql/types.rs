@@ -1,0 +1,220 @@
+//! GraphQL types of their own, built from ledger values (never database models).
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{ComplexObject, Context, Enum, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::loaders::AccountNumbers;
+use super::scalars::Money;
+use super::state;
+use crate::error::Error;
+use crate::ledger::{self, Cursor, HistoryPage};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum AccountType {
+    Checking,
+    Savings,
+}
+
+impl From<ledger::AccountType> for AccountType {
+    fn from(t: ledger::AccountType) -> AccountType {
+        match t {
+            ledger::AccountType::Checking => AccountType::Checking,
+            ledger::AccountType::Savings => AccountType::Savings,
+        }
+    }
+}
+
+pub struct User(pub ledger::User);
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn username(&self) -> &str {
+        &self.0.username
+    }
+
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// A `User` value exists only for the signed-in customer (from `me` or a sign-in),
+    /// so its accounts are theirs to see.
+    async fn accounts(&self, ctx: &Context<'_>) -> Result<Vec<Account>, Error> {
+        let accounts = state(ctx).reads.accounts(self.0.id).await?;
+        Ok(accounts.into_iter().map(Account).collect())
+    }
+}
+
+pub struct Account(pub ledger::Account);
+
+#[Object]
+impl Account {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn account_number(&self) -> &str {
+        &self.0.number
+    }
+
+    #[graphql(name = "type")]
+    async fn account_type(&self) -> AccountType {
+        self.0.account_type.into()
+    }
+
+    async fn balance(&self) -> Money {
+        Money(self.0.balance)
+    }
+
+    async fn currency(&self) -> &str {
+        &self.0.currency
+    }
+
+    /// Newest first.
+    #[graphql(complexity = "5 + first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn transactions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<TransactionConnection, Error> {
+        // An `Account` value exists only when its owner asked for it.
+        history(ctx, self.0.user_id, self.0.id, first, after).await
+    }
+}
+
+/// One page of the history of one of the user's accounts.
+pub async fn history(
+    ctx: &Context<'_>,
+    user_id: i64,
+    account_id: i64,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<TransactionConnection, Error> {
+    let first = ledger::page_size(first.map(i64::from))?;
+    let after = after.as_deref().map(Cursor::parse).transpose()?;
+    let page = state(ctx)
+        .ledger
+        .history(user_id, account_id, first, after)
+        .await?;
+    Ok(TransactionConnection::from(page))
+}
+
+pub struct Transaction(pub ledger::Transaction);
+
+#[Object]
+impl Transaction {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// Null for a deposit from outside the bank.
+    #[allow(clippy::wrong_self_convention)] // the GraphQL field name, not a conversion
+    async fn from_account_number(&self, ctx: &Context<'_>) -> Result<Option<String>, Error> {
+        match self.0.from_account {
+            Some(id) => account_number(ctx, id).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn to_account_number(&self, ctx: &Context<'_>) -> Result<String, Error> {
+        account_number(ctx, self.0.to_account).await
+    }
+
+    async fn amount(&self) -> Money {
+        Money(self.0.amount)
+    }
+
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// A page of history lists each counterparty again and again; the loader fetches all
+/// the numbers of a page in one query.
+async fn account_number(ctx: &Context<'_>, id: i64) -> Result<String, Error> {
+    ctx.data_unchecked::<DataLoader<AccountNumbers>>()
+        .load_one(id)
+        .await
+        .map_err(|e| e.into_error())?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("account {id} of a transaction is missing")))
+}
+
+#[derive(SimpleObject)]
+pub struct TransactionEdge {
+    pub cursor: String,
+    pub node: Transaction,
+}
+
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct TransactionConnection {
+    pub edges: Vec<TransactionEdge>,
+    pub page_info: PageInfo,
+}
+
+#[ComplexObject]
+impl TransactionConnection {
+    /// The transactions of this page, without their cursors.
+    async fn nodes(&self) -> Vec<&Transaction> {
+        self.edges.iter().map(|e| &e.node).collect()
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    pub start_cursor: Option<String>,
+    pub end_cursor: Option<String>,
+}
+
+impl From<HistoryPage> for TransactionConnection {
+    fn from(page: HistoryPage) -> TransactionConnection {
+        let edges: Vec<TransactionEdge> = page
+            .items
+            .into_iter()
+            .map(|t| TransactionEdge {
+                cursor: HistoryPage::cursor_of(&t).encode(),
+                node: Transaction(t),
+            })
+            .collect();
+        let page_info = PageInfo {
+            has_next_page: page.has_next_page,
+            has_previous_page: false,
+            start_cursor: edges.first().map(|e| e.cursor.clone()),
+            end_cursor: edges.last().map(|e| e.cursor.clone()),
+        };
+        TransactionConnection { edges, page_info }
+    }
+}
+
+pub struct AuthPayload(pub crate::auth::SessionToken);
+
+#[Object]
+impl AuthPayload {
+    async fn token(&self) -> &str {
+        &self.0.token
+    }
+
+    /// When the token stops working at the latest; the session also ends after 30 idle minutes.
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.0.expires_at
+    }
+
+    async fn user(&self) -> User {
+        User(self.0.user.clone())
+    }
+}

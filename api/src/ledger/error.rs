@@ -1,0 +1,65 @@
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
+
+/// Everything the ledger can refuse or fail with. The transport layers map it once each
+/// (`crate::error`); the messages of the refusal variants are safe to show to a client.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    InvalidInput(String),
+    /// A missing account and another user's account are the same thing to a caller.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("insufficient funds")]
+    InsufficientFunds,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("invalid username or password")]
+    InvalidCredentials,
+    #[error("the database is unavailable")]
+    Unavailable(#[source] DbErr),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl Error {
+    pub(crate) fn internal(cause: impl Into<anyhow::Error>) -> Error {
+        Error::Internal(cause.into())
+    }
+}
+
+impl From<DbErr> for Error {
+    fn from(err: DbErr) -> Error {
+        if is_unavailable(&err) {
+            Error::Unavailable(err)
+        } else {
+            Error::Internal(err.into())
+        }
+    }
+}
+
+/// Whether a database error means "could not reach the database" (retry later) rather
+/// than a bug: the pool timed out, the connection dropped, the server is shutting down.
+fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match e.as_ref() {
+                Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+                Sqlx::Database(db) => {
+                    // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now,
+                    // 08xxx connection exceptions; SQLite 5/6 busy/locked after the timeout.
+                    let code = db.code().unwrap_or_default();
+                    code.starts_with("57P") || code.starts_with("08") || code == "5" || code == "6"
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// A unique-constraint violation, the one database error that is a client's doing.
+pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}

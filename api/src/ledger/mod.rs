@@ -1,0 +1,65 @@
+//! The domain: money, customers, accounts, transfers, history and the invariant.
+//! Nothing here knows about GraphQL or HTTP; every transport calls these functions.
+
+mod accounts;
+pub mod db;
+mod error;
+mod history;
+mod money;
+mod names;
+mod seed;
+mod transfers;
+mod users;
+mod verify;
+
+pub use accounts::{Account, AccountType};
+pub use error::Error;
+pub use history::{DEFAULT_PAGE, HistoryPage, MAX_PAGE, page_size};
+pub use money::{MAX_AMOUNT_CENTS, Money};
+pub use names::{
+    AccountNumber, Cursor, Description, Email, IdempotencyKey, Password, Username, parse_id,
+};
+pub use seed::{DEMO_PASSWORD, DEMO_USERS, SeedReport};
+pub use transfers::{DepositRequest, Posted, Target, Transaction, TransferRequest};
+pub use users::User;
+pub use verify::Discrepancy;
+
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
+
+use db::WriteGate;
+
+/// The ledger over one database. Cheap to clone: the pool is shared.
+#[derive(Clone, Debug)]
+pub struct Ledger {
+    db: DatabaseConnection,
+    writes: WriteGate,
+}
+
+impl Ledger {
+    pub fn new(db: DatabaseConnection) -> Ledger {
+        let writes = WriteGate::for_backend(db.get_database_backend());
+        Ledger { db, writes }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// A write transaction. On SQLite it takes the write lock at BEGIN, so it can never
+    /// fail half-way with "database is locked" when another process writes too.
+    async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        if self.db.get_database_backend() == DbBackend::Sqlite {
+            self.db
+                .begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                })
+                .await
+        } else {
+            self.db.begin().await
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! The bank's invariant, checkable at any moment on a consistent snapshot:
+//! total money = total deposits, and each balance = credits − debits.
+
+use sea_orm::{
+    AccessMode, DbBackend, FromQueryResult, IsolationLevel, Statement, TransactionTrait,
+};
+
+use super::{Error, Ledger};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Discrepancy {
+    /// The sum of all balances differs from the sum of all deposits.
+    Total { balances: i64, deposits: i64 },
+    /// An account's balance differs from what its transactions add up to.
+    Account {
+        account_id: i64,
+        balance: i64,
+        from_transactions: i64,
+    },
+    /// A balance below zero.
+    Negative { account_id: i64, balance: i64 },
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Totals {
+    balances: i64,
+    deposits: i64,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct AccountCheck {
+    id: i64,
+    balance: i64,
+    from_transactions: i64,
+}
+
+impl Ledger {
+    /// Every discrepancy in the ledger; empty when it is sound.
+    #[tracing::instrument(skip(self))]
+    pub async fn verify(&self) -> Result<Vec<Discrepancy>, Error> {
+        let backend = self.db.get_database_backend();
+        // One snapshot for both queries, so a transfer committing between them cannot
+        // show up as a discrepancy. A SQLite transaction is always a snapshot.
+        let txn = if backend == DbBackend::Postgres {
+            self.db
+                .begin_with_config(
+                    Some(IsolationLevel::RepeatableRead),
+                    Some(AccessMode::ReadOnly),
+                )
+                .await?
+        } else {
+            self.db.begin().await?
+        };
+        let totals = Totals::find_by_statement(Statement::from_string(
+            backend,
+            "SELECT CAST(COALESCE((SELECT SUM(balance) FROM accounts), 0) AS BIGINT) AS balances, \
+             CAST(COALESCE((SELECT SUM(amount) FROM transactions WHERE from_account IS NULL), 0) AS BIGINT) AS deposits",
+        ))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::internal(anyhow::anyhow!("no totals row")))?;
+        let accounts = AccountCheck::find_by_statement(Statement::from_string(
+            backend,
+            "SELECT a.id AS id, a.balance AS balance, CAST( \
+               COALESCE((SELECT SUM(t.amount) FROM transactions t WHERE t.to_account = a.id), 0) \
+             - COALESCE((SELECT SUM(t.amount) FROM transactions t WHERE t.from_account = a.id), 0) \
+             AS BIGINT) AS from_transactions \
+             FROM accounts a ORDER BY a.id",
+        ))
+        .all(&txn)
+        .await?;
+        txn.commit().await?;
+
+        let mut found = Vec::new();
+        if totals.balances != totals.deposits {
+            found.push(Discrepancy::Total {
+                balances: totals.balances,
+                deposits: totals.deposits,
+            });
+        }
+        for a in accounts {
+            if a.balance < 0 {
+                found.push(Discrepancy::Negative {
+                    account_id: a.id,
+                    balance: a.balance,
+                });
+            }
+            if a.balance != a.from_transactions {
+                found.push(Discrepancy::Account {
+                    account_id: a.id,
+                    balance: a.balance,
+                    from_transactions: a.from_transactions,
+                });
+            }
+        }
+        Ok(found)
+    }
+}

@@ -1,0 +1,19 @@
+//! The banking api: a GraphQL gateway and seed-compatible REST routes over the ledger.
+
+pub mod auth;
+pub mod cache;
+pub mod config;
+pub mod error;
+pub mod graphql;
+pub mod health;
+pub mod ledger;
+pub mod rest;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use config::Config;
+pub use error::Error;
+pub use startup::Application;

@@ -1,0 +1,161 @@
+//! Cached reads are never older than a caller's own committed write, under load and
+//! across both parties of a transfer; a Redis outage degrades reads to the database.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use api::testing::{Backend, TestDatabase};
+use serde_json::json;
+use support::redis_server::RedisServer;
+use support::{CacheKind, TestApp, error_code, setups};
+
+#[tokio::test]
+async fn both_parties_see_a_transfer_at_once_under_32_concurrent_clients() {
+    for (backend, cache) in setups() {
+        let app = Arc::new(TestApp::spawn(backend, cache).await);
+        let pairs = 16;
+        let mut customers = Vec::new();
+        for i in 0..pairs {
+            let payer = app.customer(&format!("payer{i}")).await;
+            let payee = app.customer(&format!("payee{i}")).await;
+            app.deposit(&payer, "100.00").await;
+            customers.push((payer, payee));
+        }
+        let customers = Arc::new(customers);
+        let mut tasks = Vec::new();
+        // 16 readers keep every customer's accounts hot in the cache...
+        for r in 0..16 {
+            let app = app.clone();
+            let customers = customers.clone();
+            tasks.push(tokio::spawn(async move {
+                for round in 0..40 {
+                    let (payer, payee) = &customers[(r + round) % customers.len()];
+                    app.balances(&payer.token).await;
+                    app.balances(&payee.token).await;
+                }
+            }));
+        }
+        // ...while 16 writers transfer and read both sides right after each answer.
+        for w in 0..pairs {
+            let app = app.clone();
+            let customers = customers.clone();
+            tasks.push(tokio::spawn(async move {
+                let (payer, payee) = &customers[w];
+                for step in 1..=10u32 {
+                    let body = app
+                        .gql(
+                            Some(&payer.token),
+                            "mutation($input: TransferInput!) { transfer(input: $input) { id } }",
+                            json!({ "input": { "fromAccountId": payer.account_id, "toAccountNumber": payee.account_number, "amount": "1.00", "idempotencyKey": format!("w{w}-{step}") } }),
+                        )
+                        .await;
+                    assert!(body["errors"].is_null(), "{body}");
+                    let payer_balance = format!("{}.00", 100 - step);
+                    let payee_balance = format!("{step}.00");
+                    assert_eq!(app.balances(&payer.token).await, vec![payer_balance], "{}: payer after step {step}", app.setup);
+                    assert_eq!(app.balances(&payee.token).await, vec![payee_balance], "{}: payee after step {step}", app.setup);
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.expect("no client saw a stale balance");
+        }
+        assert!(
+            app.state
+                .services
+                .ledger
+                .verify()
+                .await
+                .expect("verify")
+                .is_empty()
+        );
+    }
+}
+
+#[tokio::test]
+async fn with_redis_stopped_reads_go_on_health_says_503_and_writes_fail_closed() {
+    // A private Redis: stopping the shared one would break every other test.
+    let mut redis = RedisServer::start();
+    let backend = if api::testing::postgres_admin_url().is_some() {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    };
+    let database = TestDatabase::new(backend).await;
+    let config = support::config_for(&database, &CacheKind::Redis(redis.url()));
+    let app = TestApp::spawn_with(database, config, format!("{backend:?}+private redis")).await;
+    let alice = app.customer("alice").await;
+    let bob = app.customer("bob").await;
+    app.deposit(&alice, "50.00").await;
+    assert_eq!(app.balances(&alice.token).await, vec!["50.00"]);
+    let health = app
+        .client
+        .get(format!("{}/health", app.base))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(health.status(), 200);
+
+    redis.stop();
+
+    // Reads keep working, from the database.
+    for _ in 0..3 {
+        assert_eq!(app.balances(&alice.token).await, vec!["50.00"]);
+    }
+    let health = app
+        .client
+        .get(format!("{}/health", app.base))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(health.status(), 503);
+    let body: serde_json::Value = health.json().await.expect("JSON");
+    assert_eq!(body["cache"]["status"], "down", "{body}");
+    assert_eq!(body["database"]["status"], "up", "{body}");
+    let ping = app
+        .client
+        .get(format!("{}/ping", app.base))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(ping.status(), 200, "liveness does not depend on Redis");
+
+    // Sign-ins and money movements fail closed, with a clear code.
+    let login = app.gql(None, "mutation { login(username: \"alice\", password: \"correct horse battery\") { token } }", json!({})).await;
+    assert_eq!(error_code(&login), Some("UNAVAILABLE"), "{login}");
+    let transfer = app
+        .gql(
+            Some(&alice.token),
+            "mutation($input: TransferInput!) { transfer(input: $input) { id } }",
+            json!({ "input": { "fromAccountId": alice.account_id, "toAccountNumber": bob.account_number, "amount": "5.00", "idempotencyKey": "during-outage" } }),
+        )
+        .await;
+    assert_eq!(error_code(&transfer), Some("UNAVAILABLE"), "{transfer}");
+    assert_eq!(
+        app.balances(&alice.token).await,
+        vec!["50.00"],
+        "nothing moved"
+    );
+
+    // Service returns by itself when Redis does.
+    redis.restart();
+    let mut recovered = false;
+    for _ in 0..50 {
+        let login = app.gql(None, "mutation { login(username: \"alice\", password: \"correct horse battery\") { token } }", json!({})).await;
+        if login["data"]["login"]["token"].is_string() {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(recovered, "sign-in works again once Redis is back");
+    let health = app
+        .client
+        .get(format!("{}/health", app.base))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(health.status(), 200);
+}

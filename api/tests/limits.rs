@@ -1,0 +1,98 @@
+//! Hostile documents are refused before a resolver (or the database) sees them: the
+//! requests below carry no token, so reaching a resolver would answer UNAUTHENTICATED.
+
+mod support;
+
+use api::testing::Backend;
+use serde_json::json;
+use support::{CacheKind, TestApp, error_code};
+
+#[tokio::test]
+async fn deep_queries_alias_bombs_and_huge_bodies_are_refused_early() {
+    let app = TestApp::spawn(Backend::Sqlite, CacheKind::Memory).await;
+
+    // Depth: introspection types nest as deep as one likes; 12 levels is over the limit of 10.
+    let chain = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }";
+    let deep_body = app.gql(None, chain, json!({})).await;
+    assert_eq!(
+        error_code(&deep_body),
+        Some("BAD_USER_INPUT"),
+        "{deep_body}"
+    );
+    assert!(
+        deep_body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_lowercase()
+            .contains("nested too deep"),
+        "{deep_body}"
+    );
+
+    // Alias bomb: a thousand copies of a list field.
+    let bomb = format!(
+        "{{ {} }}",
+        (0..1000)
+            .map(|i| format!("a{i}: accounts {{ id balance }}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let bomb_body = app.gql(None, &bomb, json!({})).await;
+    assert_eq!(
+        error_code(&bomb_body),
+        Some("BAD_USER_INPUT"),
+        "{bomb_body}"
+    );
+    assert!(
+        bomb_body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_lowercase()
+            .contains("complex"),
+        "{bomb_body}"
+    );
+
+    // A page size that would make the query too expensive is refused the same way.
+    let wide = app.gql(None, "{ accounts { transactions(first: 100000) { edges { node { id amount description } } } } }", json!({})).await;
+    assert_eq!(error_code(&wide), Some("BAD_USER_INPUT"), "{wide}");
+
+    // A body over the limit: 413 before parsing.
+    let huge = format!("{{ me {{ id }} }} #{}", "x".repeat(200 * 1024));
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .json(&json!({ "query": huge }))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 413);
+    let response = app
+        .client
+        .post(format!("{}/api/auth/login", app.base))
+        .header("content-type", "application/json")
+        .body(format!(
+            "{{\"username\":\"{}\",\"password\":\"x\"}}",
+            "a".repeat(100 * 1024)
+        ))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 413);
+
+    // Malformed JSON bodies: a clear 4xx, never a 5xx.
+    for body in ["{", "null", "[]", "\u{0}", "{\"query\": 5}"] {
+        let response = app
+            .client
+            .post(format!("{}/graphql", app.base))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        assert!(
+            response.status().is_client_error() || response.status() == 200,
+            "{body:?}: {}",
+            response.status()
+        );
+        assert!(!response.status().is_server_error());
+    }
+}

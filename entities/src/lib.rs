@@ -1,0 +1,11 @@
+//! SeaORM models of the banking tables. Behaviour lives in `api::ledger`.
+
+pub mod accounts;
+pub mod transactions;
+pub mod users;
+
+pub mod prelude {
+    pub use crate::accounts::Entity as Accounts;
+    pub use crate::transactions::Entity as Transactions;
+    pub use crate::users::Entity as Users;
+}
