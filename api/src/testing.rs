@@ -55,6 +55,15 @@ fn required_in_ci(var: &str) -> Option<String> {
 }
 
 impl TestDatabase {
+    /// A database made elsewhere (a private server the test controls).
+    pub fn existing(url: &str, backend: Backend) -> TestDatabase {
+        TestDatabase {
+            url: url.to_owned(),
+            backend,
+            _dir: None,
+        }
+    }
+
     /// A new, migrated, empty database.
     pub async fn new(backend: Backend) -> TestDatabase {
         match backend {

@@ -2,6 +2,8 @@
 //! it over HTTP as a client would.
 #![allow(dead_code)]
 
+pub mod pg_server;
+pub mod process;
 pub mod redis_server;
 
 use std::time::Duration;

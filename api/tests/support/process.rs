@@ -1,0 +1,90 @@
+//! The real `banking-api` binary as a child process, for tests that kill it, restart it
+//! or send it SIGTERM.
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct ApiProcess {
+    pub port: u16,
+    env: HashMap<String, String>,
+    child: Option<Child>,
+}
+
+pub fn spare_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a spare port")
+}
+
+impl ApiProcess {
+    /// Starts `banking-api` with these variables on a spare port and waits for `/ready`.
+    pub async fn start(env: &[(&str, String)]) -> ApiProcess {
+        let mut process = ApiProcess {
+            port: spare_port(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            child: None,
+        };
+        process.restart().await;
+        process
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    pub async fn restart(&mut self) {
+        let child = Command::new(env!("CARGO_BIN_EXE_banking-api"))
+            .envs(&self.env)
+            .env("API_BIND", format!("127.0.0.1:{}", self.port))
+            .env("LOG_LEVEL", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start banking-api");
+        self.child = Some(child);
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(r) = client.get(format!("{}/ready", self.base())).send().await
+                && r.status().is_success()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("banking-api did not become ready");
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM, then the exit status once it has stopped by itself.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        child.wait().expect("wait")
+    }
+}
+
+impl Drop for ApiProcess {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
