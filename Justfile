@@ -50,3 +50,7 @@ minikube-up:
 # Remove the deployment from minikube.
 minikube-down:
     scripts/minikube-down.sh
+
+# The longer reliability run: a minute of bank-invariant load per setup and 50,000 fuzzed requests.
+chaos SECONDS="60" ITERATIONS="50000":
+    CHAOS_SECONDS={{SECONDS}} FUZZ_ITERATIONS={{ITERATIONS}} scripts/test -p api --test bank_invariant --test faults --test hostile_input --test account_security -- --nocapture
