@@ -7,6 +7,7 @@ pub mod error;
 pub mod graphql;
 pub mod health;
 pub mod ledger;
+pub mod metrics;
 pub mod rest;
 pub mod startup;
 pub mod state;

@@ -21,7 +21,7 @@ async fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Some("migrate") => {
-            telemetry::init(&config);
+            let _telemetry = telemetry::init(&config);
             let result = async {
                 let conn = startup::connect_with_retry(&config).await?;
                 api::ledger::db::migrate(&conn).await?;
@@ -45,7 +45,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    telemetry::init(&config);
+    let _telemetry = telemetry::init(&config);
     let app = match Application::build(config).await {
         Ok(app) => app,
         Err(e) => {

@@ -4,8 +4,10 @@ use std::sync::atomic::AtomicBool;
 use crate::auth::Auth;
 use crate::cache::{Cache, CachedReads};
 use crate::config::Config;
+use crate::error::Error;
 use crate::graphql::BankSchema;
-use crate::ledger::Ledger;
+use crate::ledger::{DepositRequest, Ledger, Posted, TransferRequest};
+use crate::metrics::Metrics;
 
 /// What resolvers and handlers work with. Cheap to clone.
 #[derive(Clone)]
@@ -15,6 +17,43 @@ pub struct Services {
     pub auth: Auth,
     pub cache: Arc<dyn Cache>,
     pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl Services {
+    /// A transfer as every transport makes it: the ledger, then the caches of both
+    /// parties, then the metrics.
+    pub async fn transfer(&self, user_id: i64, request: TransferRequest) -> Result<Posted, Error> {
+        let result = self.ledger.transfer(user_id, request).await;
+        self.after_posting("transfer", result).await
+    }
+
+    pub async fn deposit(&self, user_id: i64, request: DepositRequest) -> Result<Posted, Error> {
+        let result = self.ledger.deposit(user_id, request).await;
+        self.after_posting("deposit", result).await
+    }
+
+    async fn after_posting(
+        &self,
+        kind: &str,
+        result: Result<Posted, crate::ledger::Error>,
+    ) -> Result<Posted, Error> {
+        use crate::ledger::Error as L;
+        let outcome = match &result {
+            Ok(posted) if posted.replayed => "replayed",
+            Ok(_) => "ok",
+            Err(L::InsufficientFunds) => "insufficient_funds",
+            Err(L::NotFound(_)) => "not_found",
+            Err(L::Conflict(_)) => "conflict",
+            Err(L::InvalidInput(_)) => "invalid",
+            Err(L::Unavailable(_)) => "unavailable",
+            Err(_) => "error",
+        };
+        self.metrics.posting(kind, outcome);
+        let posted = result?;
+        self.reads.invalidate(&posted.owners).await;
+        Ok(posted)
+    }
 }
 
 /// The router's state: the services, the schema over them, and readiness.

@@ -1,22 +1,175 @@
-//! Logging: JSON lines or readable text, the level from `LOG_LEVEL` (or `RUST_LOG`).
+//! Logs and traces. Logs are JSON lines or readable text at `LOG_LEVEL` (or `RUST_LOG`).
+//! Traces go over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; otherwise no
+//! exporter exists and spans cost what `tracing` costs with no subscriber for them.
+//!
+//! Nothing here records request bodies, GraphQL documents or variables, headers or
+//! cache keys, so no password, token or session id reaches a log line or a span.
 
-use tracing_subscriber::EnvFilter;
+use axum::http::{HeaderMap, Request};
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::filter::{EnvFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{Layer, Registry};
 
-use crate::config::{Config, LogFormat};
+use crate::config::LogFormat;
 
-/// Installs the global subscriber once; later calls (tests, the all-in-one) are no-ops.
-pub fn init(config: &Config) {
+/// What a process needs to set up logging and tracing, read from its own configuration.
+pub struct TelemetrySettings<'a> {
+    pub service_name: &'static str,
+    pub log_level: &'a str,
+    pub log_format: LogFormat,
+    pub otel_endpoint: Option<&'a str>,
+}
+
+impl<'a> From<&'a crate::Config> for TelemetrySettings<'a> {
+    fn from(config: &'a crate::Config) -> Self {
+        TelemetrySettings {
+            service_name: "banking-api",
+            log_level: &config.log_level,
+            log_format: config.log_format,
+            otel_endpoint: config.otel_endpoint.as_deref(),
+        }
+    }
+}
+
+/// Keeps the exporter alive; dropping it flushes the spans still queued.
+pub struct Telemetry {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        if let Some(provider) = self.provider.take() {
+            let _ = provider.shutdown();
+        }
+    }
+}
+
+/// Installs the global subscriber once; later calls (tests, the all-in-one) only return
+/// a handle that does nothing.
+pub fn init<'a>(settings: impl Into<TelemetrySettings<'a>>) -> Telemetry {
+    let settings = settings.into();
     let filter = std::env::var("RUST_LOG")
         .ok()
         .and_then(|f| EnvFilter::try_new(f).ok())
-        .unwrap_or_else(|| EnvFilter::new(&config.log_level));
-    let registry = tracing_subscriber::registry().with(filter);
-    let _ = match config.log_format {
-        LogFormat::Json => registry
-            .with(tracing_subscriber::fmt::layer().json().flatten_event(true))
-            .try_init(),
-        LogFormat::Pretty => registry.with(tracing_subscriber::fmt::layer()).try_init(),
+        .unwrap_or_else(|| EnvFilter::new(settings.log_level));
+    let fmt: Box<dyn Layer<Registry> + Send + Sync> = match settings.log_format {
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_filter(filter)
+            .boxed(),
+        LogFormat::Pretty => tracing_subscriber::fmt::layer().with_filter(filter).boxed(),
     };
+    let provider = settings.otel_endpoint.and_then(|endpoint| {
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_endpoint(format!("{}/v1/traces", endpoint.trim_end_matches('/')))
+            .build()
+            .map_err(|e| eprintln!("OTEL_EXPORTER_OTLP_ENDPOINT: cannot export traces: {e}"))
+            .ok()?;
+        Some(
+            SdkTracerProvider::builder()
+                .with_batch_exporter(exporter)
+                .with_resource(
+                    opentelemetry_sdk::Resource::builder()
+                        .with_service_name(settings.service_name)
+                        .build(),
+                )
+                .build(),
+        )
+    });
+    // Traces want the spans of our crates, the SQL statements and the HTTP calls,
+    // whatever the log level.
+    let otel = provider.as_ref().map(|provider| {
+        tracing_opentelemetry::layer()
+            .with_tracer(provider.tracer(settings.service_name))
+            .with_filter(
+                Targets::new()
+                    .with_target("api", tracing::Level::TRACE)
+                    .with_target("web", tracing::Level::TRACE)
+                    .with_target("sea_orm", tracing::Level::INFO)
+                    .with_target("banking", tracing::Level::TRACE),
+            )
+    });
+    let installed = tracing_subscriber::registry()
+        .with(fmt)
+        .with(otel)
+        .try_init()
+        .is_ok();
+    Telemetry {
+        provider: if installed { provider } else { None },
+    }
+}
+
+struct HeaderExtractor<'a>(&'a HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
+}
+
+struct HeaderInjector<'a>(&'a mut HeaderMap);
+
+impl Injector for HeaderInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(name), Ok(value)) = (
+            axum::http::HeaderName::from_bytes(key.as_bytes()),
+            axum::http::HeaderValue::from_str(&value),
+        ) {
+            self.0.insert(name, value);
+        }
+    }
+}
+
+/// Continues the W3C trace context (`traceparent`) a caller sent, if any.
+pub fn continue_trace(span: &tracing::Span, headers: &HeaderMap) {
+    let parent = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
+    let _ = span.set_parent(parent);
+}
+
+/// Writes the current span's trace context into outgoing headers (`traceparent`).
+pub fn inject_trace(span: &tracing::Span, headers: &mut HeaderMap) {
+    TraceContextPropagator::new().inject_context(&span.context(), &mut HeaderInjector(headers));
+}
+
+/// The span of one HTTP request: method, route, request id, and later status and
+/// duration. Never headers or the query string.
+pub fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |p| p.as_str());
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    let span = tracing::info_span!(
+        target: "banking",
+        "request",
+        otel.name = %format!("{} {route}", request.method()),
+        otel.kind = "server",
+        method = %request.method(),
+        route,
+        request_id,
+        graphql.operation = tracing::field::Empty,
+        status = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
+    );
+    continue_trace(&span, request.headers());
+    span
 }

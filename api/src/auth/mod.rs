@@ -20,6 +20,7 @@ use crate::cache::Cache;
 use crate::config::Config;
 use crate::error::Error;
 use crate::ledger::{self, Ledger, User};
+use crate::metrics::Metrics;
 
 /// A signed-in session as handed to a client.
 #[derive(Clone, Debug)]
@@ -42,15 +43,22 @@ pub struct Auth {
     sessions: Sessions,
     throttle: LoginThrottle,
     token_ttl: Duration,
+    metrics: Arc<Metrics>,
 }
 
 impl Auth {
-    pub fn new(keys: TokenKeys, cache: Arc<dyn Cache>, config: &Config) -> Auth {
+    pub fn new(
+        keys: TokenKeys,
+        cache: Arc<dyn Cache>,
+        config: &Config,
+        metrics: Arc<Metrics>,
+    ) -> Auth {
         Auth {
             keys: Arc::new(keys),
             sessions: Sessions::new(cache.clone(), config.session_ttl),
             throttle: LoginThrottle::new(cache, config.login_max_failures, config.login_lockout),
             token_ttl: config.token_ttl,
+            metrics,
         }
     }
 
@@ -58,6 +66,22 @@ impl Auth {
     /// for a while: every attempt then answers RATE_LIMITED, the right password too.
     #[tracing::instrument(skip(self, ledger, password))]
     pub async fn login(
+        &self,
+        ledger: &Ledger,
+        username: &str,
+        password: &str,
+    ) -> Result<SessionToken, Error> {
+        let result = self.try_login(ledger, username, password).await;
+        self.metrics.login(match &result {
+            Ok(_) => "ok",
+            Err(Error::RateLimited) => "throttled",
+            Err(Error::Ledger(ledger::Error::InvalidCredentials)) => "failed",
+            Err(_) => "unavailable",
+        });
+        result
+    }
+
+    async fn try_login(
         &self,
         ledger: &Ledger,
         username: &str,

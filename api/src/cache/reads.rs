@@ -14,6 +14,7 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use super::Cache;
 use crate::ledger::{Account, Error, Ledger, User};
+use crate::metrics::Metrics;
 
 /// How long a cached read may live. Generations make it correct; the ttl only bounds
 /// memory and the window in which a bump lost to a Redis outage could matter.
@@ -25,11 +26,16 @@ const GENERATION_TTL: Duration = Duration::from_secs(24 * 3600);
 pub struct CachedReads {
     cache: Arc<dyn Cache>,
     ledger: Ledger,
+    metrics: Arc<Metrics>,
 }
 
 impl CachedReads {
-    pub fn new(cache: Arc<dyn Cache>, ledger: Ledger) -> CachedReads {
-        CachedReads { cache, ledger }
+    pub fn new(cache: Arc<dyn Cache>, ledger: Ledger, metrics: Arc<Metrics>) -> CachedReads {
+        CachedReads {
+            cache,
+            ledger,
+            metrics,
+        }
     }
 
     pub async fn accounts(&self, user_id: i64) -> Result<Vec<Account>, Error> {
@@ -66,6 +72,7 @@ impl CachedReads {
             Ok(generation) => generation.unwrap_or_else(|| "0".to_owned()),
             Err(e) => {
                 tracing::debug!(error = %e, "cache down, reading from the database");
+                self.metrics.cache_read("error");
                 return load().await;
             }
         };
@@ -73,9 +80,10 @@ impl CachedReads {
         if let Ok(Some(hit)) = self.cache.get(&key).await
             && let Ok(value) = serde_json::from_str(&hit)
         {
-            tracing::trace!(key, "cache hit");
+            self.metrics.cache_read("hit");
             return Ok(value);
         }
+        self.metrics.cache_read("miss");
         let value = load().await?;
         if let Ok(json) = serde_json::to_string(&value)
             && let Err(e) = self.cache.set(&key, &json, READ_TTL).await

@@ -6,10 +6,10 @@ mod loaders;
 mod mutation;
 mod query;
 mod scalars;
+mod spans;
 mod types;
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::extensions::Tracing;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
@@ -51,7 +51,7 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
 
 pub fn schema(services: Services) -> BankSchema {
     let mut builder = builder()
-        .extension(Tracing)
+        .extension(spans::ResolverSpans)
         .data(DataLoader::new(
             loaders::AccountNumbers(services.ledger.clone()),
             tokio::spawn,
@@ -88,7 +88,12 @@ pub async fn execute(
 ) -> GraphQLResponse {
     let bearer = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
     let auth = RequestAuth::from_header(state.services.auth.clone(), bearer);
-    let mut response = state.schema.execute(request.into_inner().data(auth)).await;
+    let request = request.into_inner();
+    let operation = request.operation_name.clone();
+    if let Some(name) = &operation {
+        tracing::Span::current().record("graphql.operation", name.as_str());
+    }
+    let mut response = state.schema.execute(request.data(auth)).await;
     // Errors raised by async-graphql itself (syntax, validation, limits, variable types)
     // carry no code; they are all the client's doing.
     for error in &mut response.errors {
@@ -97,6 +102,19 @@ pub async fn execute(
             extensions.set("code", "BAD_USER_INPUT");
         }
     }
+    let outcome = response
+        .errors
+        .first()
+        .and_then(|e| e.extensions.as_ref())
+        .and_then(|ext| match ext.get("code") {
+            Some(async_graphql::Value::String(code)) => Some(code.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "ok".to_owned());
+    state
+        .services
+        .metrics
+        .graphql_operation(operation.as_deref(), &outcome);
     response.into()
 }
 

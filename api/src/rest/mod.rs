@@ -186,12 +186,7 @@ async fn transfer(
         description: Description::parse(body.description.as_deref())?,
         idempotency_key,
     };
-    let posted = state
-        .services
-        .ledger
-        .transfer(writer.user_id, request)
-        .await?;
-    state.services.reads.invalidate(&posted.owners).await;
+    let posted = state.services.transfer(writer.user_id, request).await?;
     let status = if posted.replayed {
         StatusCode::OK
     } else {

@@ -9,6 +9,8 @@ pub struct ApiProcess {
     pub port: u16,
     env: HashMap<String, String>,
     child: Option<Child>,
+    /// Where stdout and stderr go, when the test reads the logs.
+    log_file: Option<std::path::PathBuf>,
 }
 
 pub fn spare_port() -> u16 {
@@ -21,6 +23,14 @@ pub fn spare_port() -> u16 {
 impl ApiProcess {
     /// Starts `banking-api` with these variables on a spare port and waits for `/ready`.
     pub async fn start(env: &[(&str, String)]) -> ApiProcess {
+        ApiProcess::start_with_logs(env, None).await
+    }
+
+    /// The same, with the process's output written to `log_file`.
+    pub async fn start_with_logs(
+        env: &[(&str, String)],
+        log_file: Option<std::path::PathBuf>,
+    ) -> ApiProcess {
         let mut process = ApiProcess {
             port: spare_port(),
             env: env
@@ -28,6 +38,7 @@ impl ApiProcess {
                 .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect(),
             child: None,
+            log_file,
         };
         process.restart().await;
         process
@@ -42,14 +53,23 @@ impl ApiProcess {
     }
 
     pub async fn restart(&mut self) {
-        let child = Command::new(env!("CARGO_BIN_EXE_banking-api"))
-            .envs(&self.env)
-            .env("API_BIND", format!("127.0.0.1:{}", self.port))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_banking-api"));
+        command
             .env("LOG_LEVEL", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start banking-api");
+            .envs(&self.env)
+            .env("API_BIND", format!("127.0.0.1:{}", self.port));
+        match &self.log_file {
+            Some(path) => {
+                let file = std::fs::File::create(path).expect("log file");
+                command
+                    .stdout(file.try_clone().expect("log file"))
+                    .stderr(file);
+            }
+            None => {
+                command.stdout(Stdio::null()).stderr(Stdio::inherit());
+            }
+        }
+        let child = command.spawn().expect("start banking-api");
         self.child = Some(child);
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(30);

@@ -28,9 +28,7 @@ impl LedgerMutation {
             description: Description::parse(input.description.as_deref())?,
             idempotency_key: IdempotencyKey::parse(&input.idempotency_key)?,
         };
-        let state = state(ctx);
-        let posted = state.ledger.transfer(writer.user_id, request).await?;
-        state.reads.invalidate(&posted.owners).await;
+        let posted = state(ctx).transfer(writer.user_id, request).await?;
         Ok(Transaction(posted.transaction))
     }
 
@@ -44,9 +42,7 @@ impl LedgerMutation {
             description: Description::parse(input.description.as_deref())?,
             idempotency_key: IdempotencyKey::parse(&input.idempotency_key)?,
         };
-        let state = state(ctx);
-        let posted = state.ledger.deposit(writer.user_id, request).await?;
-        state.reads.invalidate(&posted.owners).await;
+        let posted = state(ctx).deposit(writer.user_id, request).await?;
         Ok(Transaction(posted.transaction))
     }
 }

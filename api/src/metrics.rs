@@ -1,0 +1,185 @@
+//! Prometheus metrics, on a registry of our own passed around explicitly (no global
+//! registry): requests, GraphQL operations, transfers, sign-ins, cache and pool use,
+//! and the process itself.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+use sea_orm::DatabaseConnection;
+
+/// At most this many distinct GraphQL operation names become label values; clients
+/// choose the names, so the rest are counted as "other".
+const MAX_OPERATION_NAMES: usize = 64;
+
+pub struct Metrics {
+    registry: Registry,
+    http_requests: IntCounterVec,
+    http_duration: HistogramVec,
+    graphql_operations: IntCounterVec,
+    operation_names: Mutex<HashSet<String>>,
+    transfers: IntCounterVec,
+    logins: IntCounterVec,
+    cache_reads: IntCounterVec,
+    db_pool: IntGaugeVec,
+}
+
+impl Metrics {
+    pub fn new(namespace: &str) -> Result<Metrics, prometheus::Error> {
+        let registry = Registry::new();
+        let opts = |name: &str, help: &str| Opts::new(name, help).namespace(namespace.to_owned());
+        let http_requests = IntCounterVec::new(
+            opts(
+                "http_requests_total",
+                "HTTP requests by route, method and status",
+            ),
+            &["route", "method", "status"],
+        )?;
+        let http_duration = HistogramVec::new(
+            HistogramOpts::from(opts(
+                "http_request_duration_seconds",
+                "HTTP request latency by route",
+            ))
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]),
+            &["route", "method"],
+        )?;
+        let graphql_operations = IntCounterVec::new(
+            opts(
+                "graphql_operations_total",
+                "GraphQL operations by name and outcome (ok or the first error code)",
+            ),
+            &["operation", "outcome"],
+        )?;
+        let transfers = IntCounterVec::new(
+            opts(
+                "ledger_postings_total",
+                "Deposits and transfers by kind and outcome",
+            ),
+            &["kind", "outcome"],
+        )?;
+        let logins = IntCounterVec::new(
+            opts(
+                "auth_logins_total",
+                "Sign-in attempts by outcome (ok, failed, throttled, unavailable)",
+            ),
+            &["outcome"],
+        )?;
+        let cache_reads = IntCounterVec::new(
+            opts(
+                "cache_reads_total",
+                "Cached reads by result (hit, miss, error)",
+            ),
+            &["result"],
+        )?;
+        let db_pool = IntGaugeVec::new(
+            opts(
+                "db_pool_connections",
+                "Database pool connections by state (in_use, idle)",
+            ),
+            &["state"],
+        )?;
+        registry.register(Box::new(http_requests.clone()))?;
+        registry.register(Box::new(http_duration.clone()))?;
+        registry.register(Box::new(graphql_operations.clone()))?;
+        registry.register(Box::new(transfers.clone()))?;
+        registry.register(Box::new(logins.clone()))?;
+        registry.register(Box::new(cache_reads.clone()))?;
+        registry.register(Box::new(db_pool.clone()))?;
+        #[cfg(target_os = "linux")]
+        registry.register(Box::new(
+            prometheus::process_collector::ProcessCollector::new(
+                std::process::id() as i32,
+                namespace,
+            ),
+        ))?;
+        Ok(Metrics {
+            registry,
+            http_requests,
+            http_duration,
+            graphql_operations,
+            operation_names: Mutex::new(HashSet::new()),
+            transfers,
+            logins,
+            cache_reads,
+            db_pool,
+        })
+    }
+
+    pub fn http_request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+        self.http_requests
+            .with_label_values(&[route, method, &status.to_string()])
+            .inc();
+        self.http_duration
+            .with_label_values(&[route, method])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn graphql_operation(&self, name: Option<&str>, outcome: &str) {
+        let name = match name {
+            None => "anonymous".to_owned(),
+            Some(name) => {
+                let plausible = name.len() <= 64
+                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                let mut known = self
+                    .operation_names
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                if plausible && (known.contains(name) || known.len() < MAX_OPERATION_NAMES) {
+                    known.insert(name.to_owned());
+                    name.to_owned()
+                } else {
+                    "other".to_owned()
+                }
+            }
+        };
+        self.graphql_operations
+            .with_label_values(&[&name, outcome])
+            .inc();
+    }
+
+    pub fn posting(&self, kind: &str, outcome: &str) {
+        self.transfers.with_label_values(&[kind, outcome]).inc();
+    }
+
+    pub fn login(&self, outcome: &str) {
+        self.logins.with_label_values(&[outcome]).inc();
+    }
+
+    pub fn cache_read(&self, result: &str) {
+        self.cache_reads.with_label_values(&[result]).inc();
+    }
+
+    /// The text exposition, with the pool gauges read now.
+    pub fn render(&self, db: &DatabaseConnection) -> String {
+        let (size, idle) = pool_usage(db);
+        self.db_pool
+            .with_label_values(&["in_use"])
+            .set(size.saturating_sub(idle) as i64);
+        self.db_pool.with_label_values(&["idle"]).set(idle as i64);
+        let mut buffer = Vec::new();
+        if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut buffer) {
+            tracing::warn!(error = %e, "encoding metrics");
+        }
+        String::from_utf8(buffer).unwrap_or_default()
+    }
+}
+
+fn pool_usage(db: &DatabaseConnection) -> (u32, u32) {
+    use sea_orm::DatabaseConnectionType as Pool;
+    match &db.inner {
+        Pool::SqlxPostgresPoolConnection(_) => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle() as u32)
+        }
+        Pool::SqlxSqlitePoolConnection(_) => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle() as u32)
+        }
+        _ => (0, 0),
+    }
+}
