@@ -1,45 +1,35 @@
-//! Until the web pages exist, the all-in-one serves the api (GraphQL, REST, health)
-//! on one port with SQLite and the in-process cache, seeded with demo users.
+//! `banking-web`: the web pages over the api at `API_URL`, or — with no `API_URL` — the
+//! all-in-one (web + api on one port, SQLite, demo users). A thin shim over `web::startup`.
 
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let mut config = match api::Config::from_env() {
+    let config = match web::Config::from_env() {
         Ok(config) => config,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::from(2);
         }
     };
-    config.seed_demo = !config.is_production();
-    config.bind = match std::env::var("WEB_BIND").ok().filter(|v| !v.is_empty()) {
-        Some(bind) => match bind.parse() {
-            Ok(addr) => addr,
-            Err(_) => {
-                eprintln!(
-                    "invalid configuration: WEB_BIND must be an address such as 127.0.0.1:8080"
-                );
-                return ExitCode::from(2);
-            }
-        },
-        None => std::net::SocketAddr::from(([127, 0, 0, 1], 8080)),
-    };
-    api::telemetry::init(&config);
-    let app = match api::Application::build(config).await {
+    web::telemetry::init(&config);
+    let app = match web::Application::build(config).await {
         Ok(app) => app,
         Err(e) => {
-            eprintln!("could not start: {e:?}");
+            eprintln!("could not start: {e:#}");
             return ExitCode::FAILURE;
         }
     };
-    println!("Banking all-in-one on http://{}", app.local_addr());
-    println!("  GraphQL: http://{}/graphql", app.local_addr());
-    println!(
-        "  demo users: {} (password: {})",
-        api::ledger::DEMO_USERS.join(", "),
-        api::ledger::DEMO_PASSWORD
-    );
+    let url = format!("http://{}", app.local_addr());
+    if app.is_embedded() {
+        println!("Ferrous Bank all-in-one on {url}");
+        println!("  GraphQL API: {url}/graphql  REST: {url}/api");
+    } else {
+        println!("Ferrous Bank web on {url}, api at {}", app.api_url());
+    }
+    if let Some((users, password)) = app.demo_credentials() {
+        println!("  demo users: {users} (password: {password})");
+    }
     match app.run_until_stopped().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

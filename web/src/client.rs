@@ -1,0 +1,164 @@
+//! The GraphQL client: one typed operation per file under `queries/`, checked against
+//! `schema.graphql` at compile time, sent over one pooled HTTP client.
+
+use std::time::Duration;
+
+use graphql_client::GraphQLQuery;
+use reqwest::Url;
+use reqwest::header::{AUTHORIZATION, HeaderValue};
+
+use crate::error::Error;
+
+/// How long one api call may take before the page says the bank is unavailable.
+pub const API_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Custom scalars travel as strings: money is never a float here.
+pub type Money = String;
+pub type DateTime = String;
+
+macro_rules! operation {
+    ($name:ident, $file:tt) => {
+        #[derive(GraphQLQuery)]
+        #[graphql(
+                                    schema_path = "../schema.graphql",
+                                    query_path = $file,
+                                    response_derives = "Debug, Clone",
+                                    variables_derives = "Debug, Clone"
+                                )]
+        pub struct $name;
+    };
+}
+
+operation!(Login, "queries/login.graphql");
+operation!(Signup, "queries/signup.graphql");
+operation!(Logout, "queries/logout.graphql");
+operation!(Dashboard, "queries/dashboard.graphql");
+operation!(AccountPage, "queries/account_page.graphql");
+operation!(Accounts, "queries/accounts.graphql");
+operation!(Transfer, "queries/transfer.graphql");
+operation!(Deposit, "queries/deposit.graphql");
+operation!(
+    CreateReadOnlyToken,
+    "queries/create_read_only_token.graphql"
+);
+
+/// Who is asking: the session token (if signed in) and the trace to continue.
+#[derive(Clone, Debug, Default)]
+pub struct Caller {
+    pub token: Option<String>,
+    pub traceparent: Option<HeaderValue>,
+}
+
+#[derive(Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    graphql: Url,
+    ready: Url,
+}
+
+impl ApiClient {
+    /// `graphql` is the api's GraphQL endpoint; its readiness check lives at `/ready` beside it.
+    pub fn new(graphql: Url) -> anyhow::Result<ApiClient> {
+        let http = reqwest::Client::builder()
+            .timeout(API_TIMEOUT)
+            .connect_timeout(Duration::from_secs(3))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .user_agent(concat!("banking-web/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let mut ready = graphql.clone();
+        ready.set_path("/ready");
+        ready.set_query(None);
+        Ok(ApiClient {
+            http,
+            graphql,
+            ready,
+        })
+    }
+
+    pub fn graphql_url(&self) -> &Url {
+        &self.graphql
+    }
+
+    /// Runs one operation. A GraphQL error becomes the web error for its `extensions.code`.
+    pub async fn run<Q: GraphQLQuery>(
+        &self,
+        caller: &Caller,
+        variables: Q::Variables,
+    ) -> Result<Q::ResponseData, Error> {
+        let body = Q::build_query(variables);
+        let mut request = self.http.post(self.graphql.clone()).json(&body);
+        if let Some(token) = &caller.token {
+            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if let Some(traceparent) = &caller.traceparent {
+            request = request.header("traceparent", traceparent.clone());
+        }
+        let response = request.send().await.map_err(|e| {
+            tracing::warn!(error = %e, operation = body.operation_name, "api call failed");
+            Error::Unavailable
+        })?;
+        let status = response.status();
+        if status.is_server_error() {
+            tracing::warn!(%status, operation = body.operation_name, "api answered an error");
+            return Err(Error::Unavailable);
+        }
+        let parsed: graphql_client::Response<Q::ResponseData> =
+            response.json().await.map_err(|e| {
+                tracing::error!(error = %e, %status, operation = body.operation_name, "unreadable api answer");
+                if e.is_timeout() {
+                    Error::Unavailable
+                } else {
+                    Error::Internal
+                }
+            })?;
+        if let Some(error) = parsed.errors.as_deref().and_then(<[_]>::first) {
+            let code = error
+                .extensions
+                .as_ref()
+                .and_then(|ext| ext.get("code"))
+                .and_then(|code| code.as_str())
+                .unwrap_or("INTERNAL");
+            let err = Error::from_api(code, &error.message);
+            if matches!(err, Error::Internal) {
+                tracing::error!(code, message = %error.message, operation = body.operation_name, "api error");
+            }
+            return Err(err);
+        }
+        parsed.data.ok_or_else(|| {
+            tracing::error!(
+                operation = body.operation_name,
+                "api answered neither data nor errors"
+            );
+            Error::Internal
+        })
+    }
+
+    /// Whether the api answers its readiness check.
+    pub async fn ready(&self) -> bool {
+        match self
+            .http
+            .get(self.ready.clone())
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+        {
+            Ok(response) => response.status().is_success(),
+            Err(e) => {
+                tracing::warn!(error = %e, "api readiness check failed");
+                false
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_readiness_url_is_beside_the_graphql_url() {
+        let url = Url::parse("http://banking-backend:8000/graphql").expect("url");
+        let client = ApiClient::new(url).expect("client");
+        assert_eq!(client.ready.as_str(), "http://banking-backend:8000/ready");
+    }
+}

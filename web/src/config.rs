@@ -1,0 +1,206 @@
+//! Configuration, read once at start from the environment into a typed struct.
+//! A bad value stops the process with one line naming the variable and what it expects.
+
+use std::net::SocketAddr;
+
+use reqwest::Url;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// Where the GraphQL API is.
+#[derive(Clone, Debug)]
+pub enum ApiTarget {
+    /// Another process (`API_URL`, the split mode).
+    Remote(Url),
+    /// The api built into this process, on the same listener (the all-in-one).
+    #[cfg(feature = "embedded")]
+    Embedded(Box<api::Config>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub api: ApiTarget,
+    pub bind: SocketAddr,
+    /// Mark the cookies `Secure` (only sent over HTTPS).
+    pub cookie_secure: bool,
+    pub log_level: String,
+    pub log_format: LogFormat,
+}
+
+/// One bad variable: which one and what it should have been.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid configuration: {var} {expected}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub expected: String,
+}
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads the configuration through `lookup` (the environment in production, a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let api = match lookup("API_URL") {
+            Some(url) => ApiTarget::Remote(api_url(&url)?),
+            None => embedded_api(&lookup)?,
+        };
+        let bind = match lookup("WEB_BIND") {
+            Some(bind) => bind
+                .parse()
+                .map_err(|_| bad("WEB_BIND", "must be an address such as 0.0.0.0:8080"))?,
+            None => DEFAULT_BIND
+                .parse()
+                .map_err(|_| bad("WEB_BIND", "has a bad built-in default"))?,
+        };
+        let cookie_secure = match lookup("COOKIE_SECURE").as_deref() {
+            None | Some("false" | "0" | "no") => false,
+            Some("true" | "1" | "yes") => true,
+            Some(_) => return Err(bad("COOKIE_SECURE", "must be true or false")),
+        };
+        let log_level = lookup("LOG_LEVEL").unwrap_or_else(|| "info".into());
+        if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
+            return Err(bad(
+                "LOG_LEVEL",
+                "must be a level (error|warn|info|debug|trace) or a tracing filter",
+            ));
+        }
+        let log_format = match lookup("LOG_FORMAT").as_deref() {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(_) => return Err(bad("LOG_FORMAT", "must be json or pretty")),
+        };
+        Ok(Config {
+            api,
+            bind,
+            cookie_secure,
+            log_level,
+            log_format,
+        })
+    }
+
+    /// Whether the api runs in this process.
+    pub fn is_embedded(&self) -> bool {
+        !matches!(self.api, ApiTarget::Remote(_))
+    }
+}
+
+/// `API_URL` must be an absolute http(s) URL of the GraphQL endpoint.
+fn api_url(value: &str) -> Result<Url, ConfigError> {
+    let expected = "must be the api's GraphQL URL, such as http://banking-backend:8000/graphql";
+    let url = Url::parse(value).map_err(|_| bad("API_URL", expected))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(bad("API_URL", expected));
+    }
+    Ok(url)
+}
+
+#[cfg(feature = "embedded")]
+fn embedded_api(lookup: &impl Fn(&str) -> Option<String>) -> Result<ApiTarget, ConfigError> {
+    let mut config = api::Config::from_lookup(lookup).map_err(|e| ConfigError {
+        var: e.var,
+        expected: e.expected,
+    })?;
+    // The all-in-one is for trying the bank out: demo customers unless in production.
+    config.seed_demo = !config.is_production();
+    Ok(ApiTarget::Embedded(Box::new(config)))
+}
+
+#[cfg(not(feature = "embedded"))]
+fn embedded_api(_: &impl Fn(&str) -> Option<String>) -> Result<ApiTarget, ConfigError> {
+    Err(bad(
+        "API_URL",
+        "is required: this build has no embedded api (built without the `embedded` feature)",
+    ))
+}
+
+fn bad(var: &'static str, expected: &str) -> ConfigError {
+    ConfigError {
+        var,
+        expected: expected.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn from(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn split_mode_reads_the_api_url() {
+        let config = from(&[
+            ("API_URL", "http://banking-backend:8000/graphql"),
+            ("WEB_BIND", "0.0.0.0:8080"),
+            ("COOKIE_SECURE", "true"),
+            ("LOG_FORMAT", "json"),
+        ])
+        .expect("valid");
+        assert!(!config.is_embedded());
+        assert!(config.cookie_secure);
+        assert_eq!(config.bind.port(), 8080);
+        assert_eq!(config.log_format, LogFormat::Json);
+        match config.api {
+            ApiTarget::Remote(url) => assert_eq!(url.path(), "/graphql"),
+            #[cfg(feature = "embedded")]
+            ApiTarget::Embedded(_) => panic!("expected the split mode"),
+        }
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        for (var, value) in [
+            ("API_URL", "banking-backend:8000"),
+            ("API_URL", "ftp://x/graphql"),
+            ("WEB_BIND", "everywhere"),
+            ("COOKIE_SECURE", "maybe"),
+            ("LOG_FORMAT", "xml"),
+            ("LOG_LEVEL", "[[["),
+        ] {
+            let err = from(&[("API_URL", "http://api:8000/graphql"), (var, value)]).expect_err(var);
+            assert_eq!(err.var, var);
+            assert!(err.to_string().contains(var));
+        }
+    }
+
+    #[cfg(feature = "embedded")]
+    #[test]
+    fn without_api_url_the_api_is_embedded_and_seeded() {
+        let config = from(&[]).expect("defaults");
+        assert!(config.is_embedded());
+        assert_eq!(config.bind.to_string(), DEFAULT_BIND);
+        assert!(!config.cookie_secure);
+        match config.api {
+            ApiTarget::Embedded(api) => {
+                assert!(api.seed_demo);
+                assert!(api.database_url().starts_with("sqlite:"));
+            }
+            ApiTarget::Remote(_) => panic!("expected the all-in-one"),
+        }
+        // The embedded api's own variables are checked too.
+        let err = from(&[("DATABASE_URL", "mysql://x")]).expect_err("bad api variable");
+        assert_eq!(err.var, "DATABASE_URL");
+    }
+
+    #[cfg(not(feature = "embedded"))]
+    #[test]
+    fn without_the_embedded_api_api_url_is_required() {
+        let err = from(&[]).expect_err("API_URL required");
+        assert_eq!(err.var, "API_URL");
+    }
+}

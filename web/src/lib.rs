@@ -1,0 +1,17 @@
+//! The banking web app: server-rendered pages (askama) over the GraphQL API, a cookie
+//! session holding the api's token, CSRF protection on every form, and — with the
+//! `embedded` feature — the all-in-one that runs the api in the same process.
+
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod format;
+pub mod pages;
+pub mod session;
+pub mod startup;
+pub mod static_files;
+pub mod telemetry;
+
+pub use config::Config;
+pub use error::Error;
+pub use startup::Application;

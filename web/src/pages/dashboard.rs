@@ -1,0 +1,90 @@
+//! `/`: every account with its balance and latest transactions, and the total.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+
+use super::{Layout, TxView, WebState, account_kind, ok};
+use crate::client::{Dashboard, dashboard};
+use crate::error::Error;
+use crate::format;
+use crate::session::{CsrfToken, Session, Trace};
+
+/// How many of each account's latest transactions the dashboard shows.
+pub const RECENT: i64 = 5;
+
+pub struct AccountSummary {
+    pub id: String,
+    pub number: String,
+    pub display_number: String,
+    pub kind: String,
+    pub balance: String,
+    pub recent: Vec<TxView>,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+pub struct DashboardPage {
+    layout: Layout,
+    username: String,
+    total: String,
+    accounts: Vec<AccountSummary>,
+}
+
+pub async fn show(
+    State(state): State<WebState>,
+    session: Session,
+    trace: Trace,
+    csrf: CsrfToken,
+) -> Result<Response, Error> {
+    let data = state
+        .api
+        .run::<Dashboard>(
+            &trace.with(&session),
+            dashboard::Variables { recent: RECENT },
+        )
+        .await?;
+    let me = data.me;
+    let total_cents: i64 = me
+        .accounts
+        .iter()
+        .filter_map(|a| format::cents(&a.balance))
+        .sum();
+    let currency = me
+        .accounts
+        .first()
+        .map_or_else(|| "USD".to_owned(), |a| a.currency.clone());
+    let accounts = me
+        .accounts
+        .into_iter()
+        .map(|a| AccountSummary {
+            recent: a
+                .transactions
+                .nodes
+                .iter()
+                .map(|t| {
+                    TxView::new(
+                        &a.account_number,
+                        t.from_account_number.as_deref(),
+                        &t.to_account_number,
+                        &t.amount,
+                        t.description.as_deref(),
+                        &t.created_at,
+                        &a.currency,
+                    )
+                })
+                .collect(),
+            kind: account_kind(&format!("{:?}", a.type_)),
+            balance: format::api_money(&a.balance, &a.currency),
+            display_number: format::account_number(&a.account_number),
+            number: a.account_number,
+            id: a.id,
+        })
+        .collect();
+    Ok(ok(&DashboardPage {
+        layout: Layout::new("Your accounts", &csrf, true).nav("accounts"),
+        username: me.username,
+        total: format::money(total_cents, &currency),
+        accounts,
+    }))
+}

@@ -1,0 +1,393 @@
+//! `/transfer`: the details (one form) → check them (review) → send (confirm).
+//!
+//! The form gets an idempotency key when it is first shown; the key travels in a hidden
+//! field through review and confirm, so a double submit or a browser retry of the confirm
+//! reaches the api with the same key and moves the money once.
+
+use askama::Template;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    AccountChoice, FormErrors, Layout, WebState, account_choices, html, idempotency_key, ok,
+    valid_key,
+};
+use crate::client::{Transfer, transfer};
+use crate::error::{Error, sentence};
+use crate::format;
+use crate::session::{CsrfForm, CsrfToken, Session, Trace};
+
+/// The transfer form as sent (every field a string, so nothing fails to parse: each
+/// problem becomes a message beside its field).
+#[derive(Deserialize, Serialize, Default, Clone)]
+#[serde(default)]
+pub struct TransferForm {
+    from: String,
+    to: String,
+    amount: String,
+    description: String,
+    key: String,
+}
+
+#[derive(Template)]
+#[template(path = "transfer.html")]
+pub struct TransferPage {
+    layout: Layout,
+    errors: FormErrors,
+    accounts: Vec<AccountChoice>,
+    form: TransferForm,
+}
+
+#[derive(Template)]
+#[template(path = "transfer_review.html")]
+pub struct ReviewPage {
+    layout: Layout,
+    form: TransferForm,
+    from_label: String,
+    to_display: String,
+    amount_display: String,
+    description: Option<String>,
+    /// `/transfer?…` with these details filled in, for the "Change" links.
+    change_href: String,
+}
+
+#[derive(Template)]
+#[template(path = "transfer_done.html")]
+pub struct DonePage {
+    layout: Layout,
+    amount: String,
+    to_display: String,
+    from_label: String,
+    reference: String,
+    description: Option<String>,
+}
+
+/// A transfer that passed the local checks.
+struct Checked {
+    from: AccountChoice,
+    to: String,
+    amount_cents: i64,
+    description: Option<String>,
+}
+
+pub async fn form(
+    State(state): State<WebState>,
+    session: Session,
+    trace: Trace,
+    csrf: CsrfToken,
+    query: Result<Query<TransferForm>, QueryRejection>,
+) -> Result<Response, Error> {
+    let accounts = account_choices(&state, &trace.with(&session)).await?;
+    let mut form = query.map(|q| q.0).unwrap_or_default();
+    if !valid_key(&form.key) {
+        form.key = idempotency_key();
+    }
+    if form.from.is_empty() && accounts.len() == 1 {
+        form.from = accounts[0].id.clone();
+    }
+    Ok(ok(&TransferPage {
+        layout: Layout::new("Transfer money", &csrf, true).nav("transfer"),
+        errors: FormErrors::default(),
+        accounts,
+        form,
+    }))
+}
+
+/// `POST /transfer`: check the details and show them for review; nothing moves yet.
+pub async fn review(
+    State(state): State<WebState>,
+    session: Session,
+    trace: Trace,
+    csrf: CsrfToken,
+    CsrfForm(mut form): CsrfForm<TransferForm>,
+) -> Result<Response, Error> {
+    let accounts = account_choices(&state, &trace.with(&session)).await?;
+    if !valid_key(&form.key) {
+        form.key = idempotency_key();
+    }
+    let checked = match check(&form, &accounts) {
+        Ok(checked) => checked,
+        Err(errors) => return Ok(refused(&csrf, errors, accounts, form)),
+    };
+    form.to = checked.to.clone();
+    form.amount = format::decimal(checked.amount_cents);
+    form.description = checked.description.clone().unwrap_or_default();
+    let change_href = format!(
+        "/transfer?{}",
+        serde_urlencoded::to_string(&form).unwrap_or_default()
+    );
+    Ok(ok(&ReviewPage {
+        layout: Layout::new("Check your transfer", &csrf, true).nav("transfer"),
+        from_label: checked.from.label(),
+        to_display: format::account_number(&checked.to),
+        amount_display: format::money(checked.amount_cents, &checked.from.currency),
+        description: checked.description,
+        change_href,
+        form,
+    }))
+}
+
+/// `POST /transfer/confirm`: send it. The same key twice sends it once.
+pub async fn confirm(
+    State(state): State<WebState>,
+    session: Session,
+    trace: Trace,
+    csrf: CsrfToken,
+    CsrfForm(mut form): CsrfForm<TransferForm>,
+) -> Result<Response, Error> {
+    let caller = trace.with(&session);
+    let accounts = account_choices(&state, &caller).await?;
+    if !valid_key(&form.key) {
+        form.key = idempotency_key();
+        let errors = FormErrors::one(
+            "from",
+            "This form could not be used. Check the details and try again",
+        );
+        return Ok(refused(&csrf, errors, accounts, form));
+    }
+    let checked = match check_for_confirm(&form, &accounts) {
+        Ok(checked) => checked,
+        Err(errors) => return Ok(refused(&csrf, errors, accounts, form)),
+    };
+    let variables = transfer::Variables {
+        input: transfer::TransferInput {
+            from_account_id: checked.from.id.clone(),
+            to_account_number: checked.to.clone(),
+            amount: format::decimal(checked.amount_cents),
+            description: checked.description.clone(),
+            idempotency_key: form.key.clone(),
+        },
+    };
+    let mut errors = FormErrors::default();
+    match state.api.run::<Transfer>(&caller, variables).await {
+        Ok(data) => {
+            let tx = data.transfer;
+            return Ok(ok(&DonePage {
+                layout: Layout::new("Transfer complete", &csrf, true).nav("transfer"),
+                amount: format::api_money(&tx.amount, &checked.from.currency),
+                to_display: format::account_number(&tx.to_account_number),
+                from_label: checked.from.label(),
+                reference: tx.id,
+                description: tx.description,
+            }));
+        }
+        Err(Error::InsufficientFunds) => errors.add(
+            "amount",
+            format!(
+                "The amount is more than the money in this account ({})",
+                checked.from.balance
+            ),
+        ),
+        Err(Error::NotFound(message)) if message.starts_with("target") => errors.add(
+            "to",
+            "There is no account with this number. Check the number and try again",
+        ),
+        Err(Error::NotFound(_)) => errors.add("from", "Select one of your accounts"),
+        Err(Error::BadInput(message)) => errors.add(field_of(&message), sentence(&message)),
+        Err(Error::Conflict(_)) => {
+            form.key = idempotency_key();
+            errors.add(
+                "from",
+                "This form was already used for a different transfer. Check the details and send it again",
+            );
+        }
+        Err(other) => return Err(other),
+    }
+    Ok(refused(&csrf, errors, accounts, form))
+}
+
+/// The form again, with what to fix.
+fn refused(
+    csrf: &CsrfToken,
+    errors: FormErrors,
+    accounts: Vec<AccountChoice>,
+    form: TransferForm,
+) -> Response {
+    html(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &TransferPage {
+            layout: Layout::new("Transfer money", csrf, true).nav("transfer"),
+            errors,
+            accounts,
+            form,
+        },
+    )
+}
+
+/// Which field an api refusal is about, from its message.
+fn field_of(message: &str) -> &'static str {
+    let message = message.to_lowercase();
+    if message.contains("amount") {
+        "amount"
+    } else if message.contains("description") {
+        "description"
+    } else if message.contains("account number") || message.contains("same account") {
+        "to"
+    } else {
+        "from"
+    }
+}
+
+fn check(form: &TransferForm, accounts: &[AccountChoice]) -> Result<Checked, FormErrors> {
+    let mut errors = FormErrors::default();
+    let from = accounts.iter().find(|a| a.id == form.from);
+    if form.from.is_empty() {
+        errors.add("from", "Select the account to send money from");
+    } else if from.is_none() {
+        errors.add("from", "Select one of your accounts");
+    }
+    let to = format::normalise_account_number(&form.to);
+    if to.is_empty() {
+        errors.add("to", "Enter the account number to send money to");
+    } else if to.len() != 10 || !to.bytes().all(|b| b.is_ascii_digit()) {
+        errors.add(
+            "to",
+            "Enter an account number of 10 digits, like 1234 567 890",
+        );
+    } else if from.is_some_and(|f| f.number == to) {
+        errors.add(
+            "to",
+            "Enter a different account: money cannot go to the account it comes from",
+        );
+    }
+    let amount = match format::parse_amount(&form.amount) {
+        Ok(cents) => Some(cents),
+        Err(message) => {
+            errors.add("amount", message);
+            None
+        }
+    };
+    if let (Some(from), Some(cents)) = (from, amount)
+        && cents > from.balance_cents
+    {
+        errors.add(
+            "amount",
+            format!(
+                "The amount is more than the money in this account ({})",
+                from.balance
+            ),
+        );
+    }
+    let description = form.description.trim();
+    if description.chars().count() > 140 {
+        errors.add("description", "Description must be 140 characters or fewer");
+    } else if description.chars().any(char::is_control) {
+        errors.add(
+            "description",
+            "Description must not contain line breaks or control characters",
+        );
+    }
+    match (from, amount) {
+        (Some(from), Some(amount_cents)) if errors.is_empty() => Ok(Checked {
+            from: from.clone(),
+            to,
+            amount_cents,
+            description: Some(description.to_owned()).filter(|d| !d.is_empty()),
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// At confirm the balance check is the api's: a retry of a transfer that already went
+/// through must reach it (and be answered with the original), even though the balance
+/// is now lower.
+fn check_for_confirm(
+    form: &TransferForm,
+    accounts: &[AccountChoice],
+) -> Result<Checked, FormErrors> {
+    let unlimited: Vec<AccountChoice> = accounts
+        .iter()
+        .cloned()
+        .map(|mut a| {
+            a.balance_cents = i64::MAX;
+            a
+        })
+        .collect();
+    check(form, &unlimited).map(|mut checked| {
+        if let Some(real) = accounts.iter().find(|a| a.id == checked.from.id) {
+            checked.from = real.clone();
+        }
+        checked
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accounts() -> Vec<AccountChoice> {
+        vec![AccountChoice {
+            id: "1".into(),
+            number: "1111111111".into(),
+            display_number: "1111 111 111".into(),
+            kind: "Checking".into(),
+            balance_cents: 10_000,
+            balance: "$100.00".into(),
+            currency: "USD".into(),
+        }]
+    }
+
+    fn form(from: &str, to: &str, amount: &str, description: &str) -> TransferForm {
+        TransferForm {
+            from: from.into(),
+            to: to.into(),
+            amount: amount.into(),
+            description: description.into(),
+            key: "k".repeat(32),
+        }
+    }
+
+    #[test]
+    fn a_good_transfer_passes() {
+        let checked = check(&form("1", "2222 222-222", "12.5", "  Rent  "), &accounts())
+            .unwrap_or_else(|_| panic!("valid"));
+        assert_eq!(checked.to, "2222222222");
+        assert_eq!(checked.amount_cents, 1250);
+        assert_eq!(checked.description.as_deref(), Some("Rent"));
+    }
+
+    #[test]
+    fn each_problem_is_put_beside_its_field() {
+        for (f, field) in [
+            (form("", "2222222222", "1", ""), "from"),
+            (form("9", "2222222222", "1", ""), "from"),
+            (form("1", "", "1", ""), "to"),
+            (form("1", "12345", "1", ""), "to"),
+            (form("1", "1111111111", "1", ""), "to"),
+            (form("1", "2222222222", "", ""), "amount"),
+            (form("1", "2222222222", "1.234", ""), "amount"),
+            (form("1", "2222222222", "0", ""), "amount"),
+            (form("1", "2222222222", "100.01", ""), "amount"),
+            (
+                form("1", "2222222222", "1", &"x".repeat(141)),
+                "description",
+            ),
+            (form("1", "2222222222", "1", "a\u{7}b"), "description"),
+        ] {
+            match check(&f, &accounts()) {
+                Ok(_) => panic!("{field} should be refused"),
+                Err(errors) => assert!(errors.get(field).is_some(), "{field}"),
+            }
+        }
+        // At confirm the api decides about the balance.
+        assert!(check_for_confirm(&form("1", "2222222222", "100.01", ""), &accounts()).is_ok());
+    }
+
+    #[test]
+    fn api_refusals_find_their_field() {
+        assert_eq!(
+            field_of("amount has more than two decimal places"),
+            "amount"
+        );
+        assert_eq!(field_of("cannot transfer to the same account"), "to");
+        assert_eq!(field_of("account number must be 10 digits"), "to");
+        assert_eq!(
+            field_of("description must be at most 140 characters"),
+            "description"
+        );
+        assert_eq!(field_of("something else"), "from");
+    }
+}

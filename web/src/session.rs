@@ -1,0 +1,334 @@
+//! The cookie session and CSRF protection.
+//!
+//! The session cookie holds the api's Biscuit token (HttpOnly, SameSite=Lax, Path=/,
+//! `Secure` when `COOKIE_SECURE=true`). CSRF is a double-submit cookie: a random value in
+//! a cookie of its own, repeated in a hidden field of every state-changing form and
+//! compared in constant time; on top of that a POST that says it comes from another site
+//! (`Sec-Fetch-Site: cross-site`, or an `Origin` other than this host) is refused.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::header::{CONTENT_TYPE, COOKIE, HOST, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use cookie::{Cookie, SameSite};
+use rand::RngCore;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use subtle::ConstantTimeEq;
+
+use crate::client::Caller;
+use crate::error::Error;
+
+pub const SESSION_COOKIE: &str = "bank_session";
+pub const CSRF_COOKIE: &str = "bank_csrf";
+/// The hidden form field that repeats the CSRF cookie.
+pub const CSRF_FIELD: &str = "csrf";
+
+fn base_cookie(name: &'static str, value: String) -> cookie::CookieBuilder<'static> {
+    Cookie::build((name, value))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .path("/")
+}
+
+/// Marks every cookie the web sets `Secure` (only sent over HTTPS) when
+/// `COOKIE_SECURE=true`, so no handler can forget it.
+pub async fn secure_cookies(State(secure): State<bool>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if secure {
+        let marked: Vec<HeaderValue> = response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| HeaderValue::from_str(&format!("{v}; Secure")).ok())
+            .collect();
+        response.headers_mut().remove(SET_COOKIE);
+        for value in marked {
+            response.headers_mut().append(SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// `Set-Cookie` for a new session, living as long as the token does (at most `max_age`).
+pub fn session_cookie(token: &str, max_age: Duration) -> String {
+    let seconds = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
+    base_cookie(SESSION_COOKIE, token.to_owned())
+        .max_age(cookie::time::Duration::seconds(seconds))
+        .build()
+        .to_string()
+}
+
+/// `Set-Cookie` that removes the session cookie.
+pub fn clear_session_cookie() -> String {
+    base_cookie(SESSION_COOKIE, String::new())
+        .max_age(cookie::time::Duration::ZERO)
+        .build()
+        .to_string()
+}
+
+fn csrf_cookie(token: &str) -> String {
+    base_cookie(CSRF_COOKIE, token.to_owned())
+        .build()
+        .to_string()
+}
+
+/// The value of the cookie `name`, if the request carries it.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The signed-in customer's token. Pages that need one take this extractor; without a
+/// session cookie they send the visitor to the sign-in page.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub token: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Session {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Session, Error> {
+        cookie_value(&parts.headers, SESSION_COOKIE)
+            .map(|token| Session { token })
+            .ok_or(Error::SignInRequired)
+    }
+}
+
+/// The W3C trace context of the incoming request, passed on to the api.
+#[derive(Clone, Debug, Default)]
+pub struct Trace(pub Option<HeaderValue>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Trace {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Trace, Self::Rejection> {
+        Ok(Trace(
+            parts
+                .headers
+                .get("traceparent")
+                .filter(|v| v.len() <= 128)
+                .cloned(),
+        ))
+    }
+}
+
+impl Trace {
+    pub fn anonymous(&self) -> Caller {
+        Caller {
+            token: None,
+            traceparent: self.0.clone(),
+        }
+    }
+
+    pub fn with(&self, session: &Session) -> Caller {
+        Caller {
+            token: Some(session.token.clone()),
+            traceparent: self.0.clone(),
+        }
+    }
+}
+
+/// The CSRF token to put in this page's forms (from the request's cookie, or a fresh one
+/// that the middleware sets on the response).
+#[derive(Clone, Debug)]
+pub struct CsrfToken(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<CsrfToken, Error> {
+        parts.extensions.get::<CsrfToken>().cloned().ok_or_else(|| {
+            tracing::error!("the CSRF middleware is not installed on this route");
+            Error::Internal
+        })
+    }
+}
+
+fn new_csrf_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn looks_like_csrf_token(value: &str) -> bool {
+    value.len() == 43
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Gives every request a CSRF token (the cookie's, or a new one set on the HTML response).
+pub async fn csrf_middleware(mut request: Request, next: Next) -> Response {
+    let existing =
+        cookie_value(request.headers(), CSRF_COOKIE).filter(|v| looks_like_csrf_token(v));
+    let (token, fresh) = match existing {
+        Some(token) => (token, false),
+        None => (new_csrf_token(), true),
+    };
+    request.extensions_mut().insert(CsrfToken(token.clone()));
+    let mut response = next.run(request).await;
+    let is_html = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if fresh
+        && is_html
+        && let Ok(value) = HeaderValue::from_str(&csrf_cookie(&token))
+    {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+    response
+}
+
+/// A submitted form whose CSRF token matched the cookie, from a page of this site.
+/// Anything else is refused with 403 before the handler runs, so nothing changes.
+pub struct CsrfForm<T>(pub T);
+
+#[derive(Deserialize)]
+struct TokenField {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
+    type Rejection = Error;
+
+    async fn from_request(request: Request, state: &S) -> Result<CsrfForm<T>, Error> {
+        let headers = request.headers();
+        if !same_site(headers) {
+            tracing::warn!("refused a cross-site form post");
+            return Err(Error::CsrfRefused);
+        }
+        let is_form = headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !is_form {
+            return Err(Error::CsrfRefused);
+        }
+        let cookie = cookie_value(headers, CSRF_COOKIE);
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|_| Error::BadForm)?;
+        let sent: TokenField = serde_urlencoded::from_bytes(&body).map_err(|_| Error::BadForm)?;
+        let matches = match cookie {
+            Some(cookie) if !sent.csrf.is_empty() => {
+                bool::from(cookie.as_bytes().ct_eq(sent.csrf.as_bytes()))
+            }
+            _ => false,
+        };
+        if !matches {
+            tracing::warn!("refused a form post without a valid CSRF token");
+            return Err(Error::CsrfRefused);
+        }
+        serde_urlencoded::from_bytes(&body)
+            .map(CsrfForm)
+            .map_err(|_| Error::BadForm)
+    }
+}
+
+/// False when the browser says the request comes from another site.
+fn same_site(headers: &HeaderMap) -> bool {
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    if header("sec-fetch-site") == Some("cross-site") {
+        return false;
+    }
+    match header("origin") {
+        // Privacy-sensitive contexts send "null"; the token decides then.
+        None | Some("null") => true,
+        Some(origin) => {
+            let origin_host = origin
+                .split_once("://")
+                .map(|(_, rest)| rest.trim_end_matches('/'));
+            let hosts = [header("x-forwarded-host"), header(HOST.as_str())];
+            match origin_host {
+                Some(origin_host) => hosts
+                    .into_iter()
+                    .flatten()
+                    .any(|host| host.eq_ignore_ascii_case(origin_host)),
+                None => false,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.append(*k, HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    #[test]
+    fn cross_site_posts_are_recognised() {
+        assert!(same_site(&headers(&[("host", "bank.test")])));
+        assert!(same_site(&headers(&[
+            ("host", "bank.test"),
+            ("origin", "https://bank.test"),
+            ("sec-fetch-site", "same-origin"),
+        ])));
+        assert!(!same_site(&headers(&[
+            ("host", "bank.test"),
+            ("sec-fetch-site", "cross-site"),
+        ])));
+        assert!(!same_site(&headers(&[
+            ("host", "bank.test"),
+            ("origin", "https://evil.test"),
+        ])));
+        assert!(!same_site(&headers(&[
+            ("host", "bank.test:8080"),
+            ("origin", "http://bank.test"),
+        ])));
+    }
+
+    #[test]
+    fn cookies_are_read_and_written() {
+        let map = headers(&[("cookie", "a=1; bank_session=tok.en=; bank_csrf=x")]);
+        assert_eq!(
+            cookie_value(&map, SESSION_COOKIE).as_deref(),
+            Some("tok.en=")
+        );
+        assert_eq!(cookie_value(&map, "missing"), None);
+        let set = session_cookie("abc", Duration::from_secs(60));
+        for part in [
+            "bank_session=abc",
+            "HttpOnly",
+            "SameSite=Lax",
+            "Path=/",
+            "Max-Age=60",
+        ] {
+            assert!(set.contains(part), "{set} lacks {part}");
+        }
+        assert!(clear_session_cookie().contains("Max-Age=0"));
+        let token = new_csrf_token();
+        assert!(looks_like_csrf_token(&token), "{token}");
+        assert_ne!(token, new_csrf_token());
+    }
+}

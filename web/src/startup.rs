@@ -1,0 +1,224 @@
+//! Building the web app: the router with its layers, one listener, and — in the
+//! all-in-one — the api merged onto the same listener. `main` is a thin shim over this;
+//! tests bind port 0.
+
+use std::net::SocketAddr;
+#[cfg(feature = "embedded")]
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, header};
+use reqwest::Url;
+use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::client::ApiClient;
+use crate::config::{ApiTarget, Config};
+use crate::pages::{self, WebState};
+use crate::session;
+
+/// Forms are small; anything bigger is refused before it is read.
+pub const MAX_FORM_BYTES: usize = 16 * 1024;
+
+/// No script at all, styles only from this site, forms only to this site, never framed.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    api_url: Url,
+    embedded: bool,
+    demo: Option<(String, String)>,
+}
+
+impl Application {
+    /// Binds `config.bind` and builds the router; in the all-in-one also the api (its
+    /// database, migrations, demo users), served on the same listener.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("binding {} (WEB_BIND)", config.bind))?;
+        let embedded = config.is_embedded();
+        let (api_url, api_router, demo): (Url, Option<Router>, Option<(String, String)>) =
+            match config.api {
+                ApiTarget::Remote(url) => (url, None, None),
+                #[cfg(feature = "embedded")]
+                ApiTarget::Embedded(api_config) => {
+                    let demo = api_config.seed_demo.then(|| {
+                        (
+                            demo_users(&api::ledger::DEMO_USERS),
+                            api::ledger::DEMO_PASSWORD.to_owned(),
+                        )
+                    });
+                    let state = api::startup::build_state(*api_config)
+                        .await
+                        .context("starting the embedded api")?;
+                    // The web part reaches the api over HTTP even here, as it does when split.
+                    let local = listener.local_addr().context("reading the bound address")?;
+                    let url = Url::parse(&format!("http://{}/graphql", loopback(local)))
+                        .context("the embedded api's URL")?;
+                    (url, Some(api::startup::router(state)), demo)
+                }
+            };
+        let state = WebState {
+            api: ApiClient::new(api_url.clone()).context("building the HTTP client")?,
+            demo_users: demo.as_ref().map(|d| d.0.clone()).unwrap_or_default(),
+            demo_password: demo.as_ref().map(|d| d.1.clone()).unwrap_or_default(),
+        };
+        let mut router = router(state, config.cookie_secure);
+        if let Some(api_router) = api_router {
+            router = router.merge(api_router);
+        }
+        Ok(Application {
+            listener,
+            router,
+            api_url,
+            embedded,
+            demo,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// The GraphQL URL the pages call.
+    pub fn api_url(&self) -> &Url {
+        &self.api_url
+    }
+
+    pub fn is_embedded(&self) -> bool {
+        self.embedded
+    }
+
+    /// The demo users ("alice, bob or carol") and their password, when they were seeded.
+    pub fn demo_credentials(&self) -> Option<(&str, &str)> {
+        self.demo.as_ref().map(|(u, p)| (u.as_str(), p.as_str()))
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop)
+        .await
+    }
+}
+
+/// The web's routes with their layers: security headers and CSRF on every page. (The
+/// api's routes, merged beside them in the all-in-one, keep their own: GraphiQL needs
+/// its scripts.)
+pub fn router(state: WebState, cookie_secure: bool) -> Router {
+    let header = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+    pages::routes(state)
+        .layer(axum::middleware::from_fn(session::csrf_middleware))
+        .layer(axum::middleware::from_fn_with_state(
+            cookie_secure,
+            session::secure_cookies,
+        ))
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        .layer(header(
+            header::CONTENT_SECURITY_POLICY,
+            CONTENT_SECURITY_POLICY,
+        ))
+        .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header(header::REFERRER_POLICY, "same-origin"))
+        .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(header(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ))
+        .layer(header(
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=(), payment=()",
+        ))
+        .layer(TraceLayer::new_for_http())
+}
+
+#[cfg(feature = "embedded")]
+/// An address of this machine that reaches a listener bound to `local`.
+fn loopback(local: SocketAddr) -> SocketAddr {
+    let ip = match local.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, local.port())
+}
+
+#[cfg(feature = "embedded")]
+/// "alice, bob or carol".
+fn demo_users(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+#[cfg(all(test, feature = "embedded"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_api_is_reached_on_loopback() {
+        let any: SocketAddr = "0.0.0.0:8080".parse().expect("addr");
+        assert_eq!(loopback(any).to_string(), "127.0.0.1:8080");
+        let v6: SocketAddr = "[::]:8080".parse().expect("addr");
+        assert_eq!(loopback(v6).to_string(), "[::1]:8080");
+        let exact: SocketAddr = "10.1.2.3:80".parse().expect("addr");
+        assert_eq!(loopback(exact), exact);
+    }
+
+    #[test]
+    fn demo_users_read_as_a_list() {
+        assert_eq!(
+            demo_users(&["alice", "bob", "carol"]),
+            "alice, bob or carol"
+        );
+        assert_eq!(demo_users(&["alice"]), "alice");
+    }
+}
