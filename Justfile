@@ -54,3 +54,7 @@ minikube-down:
 # The longer reliability run: a minute of bank-invariant load per setup and 50,000 fuzzed requests.
 chaos SECONDS="60" ITERATIONS="50000":
     CHAOS_SECONDS={{SECONDS}} FUZZ_ITERATIONS={{ITERATIONS}} scripts/test -p api --test bank_invariant --test faults --test hostile_input --test account_security -- --nocapture
+
+# Benchmarks against the machine's limits (pgbench, a trivial axum handler); writes docs/benchmarks.md.
+bench:
+    python3 scripts/bench/run.py

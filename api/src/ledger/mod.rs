@@ -21,7 +21,7 @@ pub use names::{
 };
 pub use seed::{DEMO_PASSWORD, DEMO_USERS, SeedReport};
 pub use transfers::{DepositRequest, Posted, Target, Transaction, TransferRequest};
-pub use users::User;
+pub use users::{User, hash_password};
 pub use verify::Discrepancy;
 
 use sea_orm::{
