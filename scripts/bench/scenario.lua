@@ -61,7 +61,7 @@ function request()
     return wrk.format("POST", "/api/auth/login", { ["Content-Type"] = "application/json" },
       string.format('{"username":"bench%d","password":"bench-password"}', n))
   elseif scenario == "dashboard" then
-    return wrk.format("GET", "/", { ["Cookie"] = "banking_session=" .. me.token })
+    return wrk.format("GET", "/", { ["Cookie"] = "bank_session=" .. me.token })
   elseif scenario == "mixed" then
     -- A customer's visit, as a weighted mix: look at accounts and history most, pay
     -- sometimes, sign in now and then.
