@@ -58,3 +58,7 @@ chaos SECONDS="60" ITERATIONS="50000":
 # Benchmarks against the machine's limits (pgbench, a trivial axum handler); writes docs/benchmarks.md.
 bench:
     python3 scripts/bench/run.py
+
+# The deployment on one machine: 2 api + 2 web (release) from the rendered manifests, behind a real nginx.
+e2e:
+    python3 scripts/e2e.py

@@ -1,0 +1,318 @@
+#!/usr/bin/env python3
+"""`just e2e`: the Kubernetes deployment as close as one machine allows.
+
+Renders the minikube overlay and runs what it describes with local stand-ins: 2 api and 2
+web processes (release builds) configured from the rendered ConfigMaps, Secrets and
+Deployment env; the real PostgreSQL and Redis in place of the `postgres` and `redis`
+Services; and a real nginx whose routes are generated from the rendered Ingress, plus one
+nginx upstream per Service. Then, through nginx with `Host: banking.local`, it signs in,
+transfers and checks balances on the api and on the web pages, kills one api process with
+SIGKILL in the middle, and checks the flow goes on through the other.
+
+Ends with a line `e2e: N passed, M failed`; exits non-zero on any failure."""
+
+import base64
+import http.cookiejar
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache/banking-target"))
+RELEASE = TARGET / "release"
+PG_HOST = os.environ.get("E2E_PG_HOST", "127.0.0.1:5432")
+REDIS_HOST = os.environ.get("E2E_REDIS_HOST", "127.0.0.1:6379")
+INGRESS_PORT = 18480
+
+passed, failed = 0, 0
+
+
+def check(name, condition, detail=""):
+    global passed, failed
+    if condition:
+        passed += 1
+        print(f"ok {name}", flush=True)
+    else:
+        failed += 1
+        print(f"FAIL {name} {detail}", flush=True)
+
+
+def spare_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def render():
+    out = subprocess.run(["kubectl", "kustomize", str(ROOT / "kustomize/overlays/minikube")],
+                         check=True, capture_output=True, text=True).stdout
+    return [d for d in yaml.safe_load_all(out) if d]
+
+
+def find(docs, kind, prefix):
+    return next(d for d in docs if d["kind"] == kind and d["metadata"]["name"].startswith(prefix))
+
+
+def container_env(docs, deployment):
+    """The env a container of this Deployment gets: envFrom ConfigMaps/Secrets, then env."""
+    dep = find(docs, "Deployment", deployment)
+    container = dep["spec"]["template"]["spec"]["containers"][0]
+    env = {}
+    for source in container.get("envFrom", []):
+        if "configMapRef" in source:
+            env.update(find(docs, "ConfigMap", source["configMapRef"]["name"])["data"])
+        if "secretRef" in source:
+            secret = find(docs, "Secret", source["secretRef"]["name"])
+            env.update({k: base64.b64decode(v).decode() for k, v in secret.get("data", {}).items()})
+    for item in container.get("env", []):
+        if "value" in item:
+            env[item["name"]] = item["value"]
+        elif "valueFrom" in item:
+            ref = item["valueFrom"].get("secretKeyRef") or item["valueFrom"].get("configMapKeyRef")
+            kind = "Secret" if "secretKeyRef" in item["valueFrom"] else "ConfigMap"
+            doc = find(docs, kind, ref["name"])
+            value = doc["data"][ref["key"]]
+            env[item["name"]] = base64.b64decode(value).decode() if kind == "Secret" else value
+    return env
+
+
+def local(value, services):
+    """Cluster DNS names become the local stand-ins."""
+    for name, address in services.items():
+        value = re.sub(rf"(?<=[/@]){re.escape(name)}(:\d+)?(?=[/:]|$)", address, value)
+    return value
+
+
+def wait(url, timeout=60, host=None):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            req = urllib.request.Request(url)
+            if host:
+                req.add_header("Host", host)
+            with urllib.request.urlopen(req, timeout=2) as r:
+                if r.status == 200:
+                    return True
+        except Exception:
+            time.sleep(0.1)
+    return False
+
+
+class Client:
+    """HTTP through the Ingress, as a browser or an app would reach banking.local."""
+
+    def __init__(self, host):
+        self.host = host
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), NoRedirect)
+
+    def request(self, method, path, body=None, headers=None, form=False):
+        data = None
+        req_headers = {"Host": self.host, **(headers or {})}
+        if body is not None and form:
+            data = urllib.parse.urlencode(body).encode()
+            req_headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif body is not None:
+            data = json.dumps(body).encode()
+            req_headers["Content-Type"] = "application/json"
+        req = urllib.request.Request(f"http://127.0.0.1:{INGRESS_PORT}{path}", data=data, method=method, headers=req_headers)
+        try:
+            with self.opener.open(req, timeout=15) as r:
+                return r.status, r.read().decode(), dict(r.headers)
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode(), dict(e.headers)
+
+    def gql(self, query, variables=None, token=None):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        status, body, _ = self.request("POST", "/graphql", {"query": query, "variables": variables or {}}, headers)
+        return status, json.loads(body) if body.startswith("{") else {"raw": body}
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+import urllib.parse  # noqa: E402
+
+
+def main():
+    for tool in ["nginx", "kubectl", "psql"]:
+        if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
+            raise SystemExit(f"{tool} is missing (apt-get install nginx postgresql-client; kubectl)")
+    subprocess.run(["cargo", "build", "--release", "--locked", "-p", "api", "-p", "web", "--bins"], cwd=ROOT, check=True)
+    docs = render()
+    ingress = find(docs, "Ingress", "banking")
+    rule = ingress["spec"]["rules"][0]
+    host = rule["host"]
+
+    work = Path(tempfile.mkdtemp(prefix="banking-e2e-"))
+    procs = []
+    db = f"banking_e2e_{uuid.uuid4().hex[:8]}"
+    try:
+        # The database the StatefulSet would hold, with the role the ConfigMap names.
+        api_env_k8s = container_env(docs, "banking-backend")
+        user = re.match(r"postgres://([^@:]+)@", api_env_k8s["DATABASE_URL"]).group(1)
+        admin = f"postgres://postgres@{PG_HOST}/postgres"
+        subprocess.run(["psql", admin, "-qc", f"DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{user}') THEN CREATE ROLE {user} LOGIN; END IF; END$$"], check=True)
+        subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {db} OWNER {user}"], check=True)
+
+        # Services: one nginx upstream each, listening locally, in front of the "pods".
+        api_ports = [spare_port(), spare_port()]
+        web_ports = [spare_port(), spare_port()]
+        service_ports = {"banking-backend": spare_port(), "banking-frontend": spare_port()}
+        services = {"postgres": PG_HOST, "redis": REDIS_HOST,
+                    **{name: f"127.0.0.1:{port}" for name, port in service_ports.items()}}
+
+        api_env = {**os.environ, **{k: local(v, services) for k, v in api_env_k8s.items()}}
+        api_env["DATABASE_URL"] = api_env["DATABASE_URL"].rsplit("/", 1)[0] + f"/{db}"
+        api_env["REDIS_KEY_PREFIX"] = f"e2e:{db}:"
+        api_env["LOG_LEVEL"] = "warn"
+        web_env = {**os.environ, **{k: local(v, services) for k, v in container_env(docs, "banking-frontend").items()}, "LOG_LEVEL": "warn"}
+
+        # Migrations once, as the initContainer does (under the advisory lock).
+        subprocess.run([RELEASE / "banking-api", "migrate"], env=api_env, check=True)
+        apis = []
+        for port in api_ports:
+            p = subprocess.Popen([RELEASE / "banking-api"], env={**api_env, "API_BIND": f"127.0.0.1:{port}"})
+            procs.append(p)
+            apis.append(p)
+        for port in web_ports:
+            procs.append(subprocess.Popen([RELEASE / "banking-web"], env={**web_env, "WEB_BIND": f"127.0.0.1:{port}"}))
+        for port in api_ports:
+            check(f"api on {port} ready", wait(f"http://127.0.0.1:{port}/ready"))
+        for port in web_ports:
+            check(f"web on {port} ready", wait(f"http://127.0.0.1:{port}/healthz"))
+
+        # nginx: the Ingress rules, and the Services as upstreams.
+        backends = {"banking-backend": api_ports, "banking-frontend": web_ports}
+        upstreams = "\n".join(
+            f"  upstream {name} {{\n" + "".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;\n" for p in backends[name]) + "  }\n"
+            f"  server {{ listen 127.0.0.1:{service_ports[name]}; location / {{ proxy_pass http://{name}; proxy_next_upstream error timeout http_502; }} }}"
+            for name in backends)
+        locations = []
+        for path in sorted(rule["http"]["paths"], key=lambda p: -len(p["path"])):
+            service = path["backend"]["service"]["name"]
+            prefix = path["path"]
+            match = f"location {prefix}" if prefix == "/" else f"location ~ ^{re.escape(prefix)}(/|$)"
+            locations.append(f"    {match} {{ proxy_pass http://{service}; proxy_set_header Host $host; proxy_set_header X-Forwarded-For $remote_addr; proxy_next_upstream error timeout http_502; }}")
+        body_size = ingress["metadata"].get("annotations", {}).get("nginx.ingress.kubernetes.io/proxy-body-size", "1m")
+        conf = f"""
+worker_processes 1;
+error_log {work}/error.log warn;
+pid {work}/nginx.pid;
+events {{ worker_connections 1024; }}
+http {{
+  access_log {work}/access.log;
+  client_body_temp_path {work}/body;
+  proxy_temp_path {work}/proxy;
+  fastcgi_temp_path {work}/fastcgi;
+  uwsgi_temp_path {work}/uwsgi;
+  scgi_temp_path {work}/scgi;
+  client_max_body_size {body_size};
+{upstreams}
+  server {{
+    listen 127.0.0.1:{INGRESS_PORT};
+    server_name {host};
+{chr(10).join(locations)}
+  }}
+  server {{ listen 127.0.0.1:{INGRESS_PORT} default_server; return 404; }}
+}}
+"""
+        (work / "nginx.conf").write_text(conf)
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        procs.append(subprocess.Popen([nginx, "-p", str(work), "-c", str(work / "nginx.conf"), "-g", "daemon off;"]))
+        check("nginx routes / to the web", wait(f"http://127.0.0.1:{INGRESS_PORT}/healthz", host=host))
+
+        client = Client(host)
+        status, _, _ = Client("elsewhere.example").request("GET", "/")
+        check("another Host is not routed", status == 404, str(status))
+
+        # Two customers through the api routes of the Ingress.
+        people = {}
+        for name in ["erin", "frank"]:
+            status, body = client.gql("mutation($i: SignupInput!) { signup(input: $i) { token user { accounts { id accountNumber } } } }",
+                                      {"i": {"username": name, "password": "e2e-password-1", "email": f"{name}@example.com"}})
+            s = body.get("data", {}).get("signup") or {}
+            check(f"sign up {name} via /graphql", status == 200 and "token" in s, json.dumps(body)[:300])
+            people[name] = (s.get("token"), s["user"]["accounts"][0]["id"], s["user"]["accounts"][0]["accountNumber"])
+        erin, frank = people["erin"], people["frank"]
+        status, body = client.gql("mutation($i: DepositInput!) { deposit(input: $i) { id } }",
+                                  {"i": {"accountId": erin[1], "amount": "100.00", "idempotencyKey": "e2e-deposit"}}, erin[0])
+        check("deposit", status == 200 and "errors" not in body, json.dumps(body)[:300])
+        status, body, _ = client.request("POST", "/api/auth/login", {"username": "erin", "password": "e2e-password-1"})
+        check("REST sign-in via /api", status == 200 and "access_token" in body, body[:200])
+        rest_token = json.loads(body)["access_token"] if status == 200 else erin[0]
+
+        def transfer(key, amount="1.00"):
+            return client.gql("mutation($i: TransferInput!) { transfer(input: $i) { id } }",
+                              {"i": {"fromAccountId": erin[1], "toAccountNumber": frank[2], "amount": amount, "idempotencyKey": key}}, rest_token)
+
+        ok = 0
+        for n in range(10):
+            status, body = transfer(f"e2e-{n}")
+            ok += status == 200 and "errors" not in body
+        check("10 transfers before the kill", ok == 10, str(ok))
+
+        # One api "pod" dies; the Service (nginx upstream) sends everything to the other.
+        apis[0].send_signal(signal.SIGKILL)
+        apis[0].wait()
+        ok = 0
+        for n in range(10, 30):
+            status, body = transfer(f"e2e-{n}")
+            ok += status == 200 and "errors" not in body
+        check("20 transfers after one api was killed", ok == 20, str(ok))
+
+        def balance(token):
+            status, body = client.gql("{ accounts { balance } }", token=token)
+            return body.get("data", {}).get("accounts", [{}])[0].get("balance")
+
+        check("erin's balance through nginx", balance(erin[0]) == "70.00", str(balance(erin[0])))
+        check("frank's balance through nginx", balance(frank[0]) == "30.00", str(balance(frank[0])))
+
+        # The web pages through the Ingress: sign in with the form, see the dashboard.
+        status, page, _ = client.request("GET", "/login")
+        check("sign-in page via /", status == 200 and "<form" in page, str(status))
+        csrf = re.search(r'name="csrf"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf"', page)
+        token = next((g for g in csrf.groups() if g), "") if csrf else ""
+        status, _, headers = client.request("POST", "/login", {"username": "frank", "password": "e2e-password-1", "csrf": token}, form=True)
+        check("sign in with the form", status in (302, 303), str(status))
+        status, page, _ = client.request("GET", "/")
+        check("dashboard shows frank's balance", status == 200 and "30.00" in page, page[:300] if status != 200 else "30.00 not on the page")
+        status, body, _ = client.request("GET", "/api/accounts", headers={"Authorization": f"Bearer {frank[0]}"})
+        check("REST accounts via /api", status == 200 and "30.00" in body, body[:200])
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        subprocess.run(["psql", f"postgres://postgres@{PG_HOST}/postgres", "-qc", f"DROP DATABASE IF EXISTS {db}"], check=False)
+        if failed:
+            for log in ["error.log"]:
+                path = work / log
+                if path.exists():
+                    print(path.read_text()[-3000:])
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"e2e: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
