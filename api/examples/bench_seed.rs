@@ -11,7 +11,10 @@ use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait, TransactionTrait};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let url = std::env::var("DATABASE_URL")?;
-    let count: i64 = std::env::var("USERS").ok().and_then(|n| n.parse().ok()).unwrap_or(10_000);
+    let count: i64 = std::env::var("USERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10_000);
     let conn = db::connect(&url, &db::PoolSettings::default()).await?;
     db::migrate(&conn).await?;
     let existing = users::Entity::find().count(&conn).await?;
@@ -25,15 +28,22 @@ async fn main() -> anyhow::Result<()> {
         let chunk_end = (chunk_start + 1000).min(count);
         let txn = conn.begin().await?;
         let new_users = (chunk_start..chunk_end).map(|n| users::ActiveModel {
-            username: Set(Username::parse(&format!("bench{n}")).map(|u| u.as_str().to_owned()).unwrap_or_default()),
+            username: Set(Username::parse(&format!("bench{n}"))
+                .map(|u| u.as_str().to_owned())
+                .unwrap_or_default()),
             password_hash: Set(hash.clone()),
-            email: Set(Email::parse(&format!("bench{n}@example.com")).map(|e| e.as_str().to_owned()).unwrap_or_default()),
+            email: Set(Email::parse(&format!("bench{n}@example.com"))
+                .map(|e| e.as_str().to_owned())
+                .unwrap_or_default()),
             created_at: Set(now),
             ..Default::default()
         });
         users::Entity::insert_many(new_users).exec(&txn).await?;
         let ids: Vec<users::Model> = users::Entity::find()
-            .filter(sea_orm::ColumnTrait::is_in(&users::Column::Username, (chunk_start..chunk_end).map(|n| format!("bench{n}"))))
+            .filter(sea_orm::ColumnTrait::is_in(
+                &users::Column::Username,
+                (chunk_start..chunk_end).map(|n| format!("bench{n}")),
+            ))
             .all(&txn)
             .await?;
         let new_accounts = ids.iter().map(|u| accounts::ActiveModel {
@@ -45,9 +55,14 @@ async fn main() -> anyhow::Result<()> {
             created_at: Set(now),
             ..Default::default()
         });
-        accounts::Entity::insert_many(new_accounts).exec(&txn).await?;
+        accounts::Entity::insert_many(new_accounts)
+            .exec(&txn)
+            .await?;
         let accts: Vec<accounts::Model> = accounts::Entity::find()
-            .filter(sea_orm::ColumnTrait::is_in(&accounts::Column::UserId, ids.iter().map(|u| u.id)))
+            .filter(sea_orm::ColumnTrait::is_in(
+                &accounts::Column::UserId,
+                ids.iter().map(|u| u.id),
+            ))
             .all(&txn)
             .await?;
         let deposits = accts.iter().map(|a| transactions::ActiveModel {
@@ -60,7 +75,9 @@ async fn main() -> anyhow::Result<()> {
             created_at: Set(now),
             ..Default::default()
         });
-        transactions::Entity::insert_many(deposits).exec(&txn).await?;
+        transactions::Entity::insert_many(deposits)
+            .exec(&txn)
+            .await?;
         txn.commit().await?;
     }
     println!("seeded {count} users");

@@ -8,7 +8,8 @@ async fn main() -> std::io::Result<()> {
     let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:8099".into());
     let app = Router::new().route(
         "/",
-        get(|| async { Json(serde_json::json!([{ "id": 1, "balance": "100.00" }])) }).post(|| async { "ok" }),
+        get(|| async { Json(serde_json::json!([{ "id": 1, "balance": "100.00" }])) })
+            .post(|| async { "ok" }),
     );
     let listener = tokio::net::TcpListener::bind(&bind).await?;
     axum::serve(listener, app).await
