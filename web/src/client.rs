@@ -20,11 +20,11 @@ macro_rules! operation {
     ($name:ident, $file:tt) => {
         #[derive(GraphQLQuery)]
         #[graphql(
-                                    schema_path = "../schema.graphql",
-                                    query_path = $file,
-                                    response_derives = "Debug, Clone",
-                                    variables_derives = "Debug, Clone"
-                                )]
+                                                            schema_path = "../schema.graphql",
+                                                            query_path = $file,
+                                                            response_derives = "Debug, Clone",
+                                                            variables_derives = "Debug, Clone"
+                                                        )]
         pub struct $name;
     };
 }
@@ -102,7 +102,8 @@ impl ApiClient {
             tracing::warn!(%status, operation = body.operation_name, "api answered an error");
             return Err(Error::Unavailable);
         }
-        let parsed: graphql_client::Response<Q::ResponseData> =
+        // Errors first: with an error, `data` may be partial and not fit the typed shape.
+        let parsed: graphql_client::Response<serde_json::Value> =
             response.json().await.map_err(|e| {
                 tracing::error!(error = %e, %status, operation = body.operation_name, "unreadable api answer");
                 if e.is_timeout() {
@@ -124,11 +125,15 @@ impl ApiClient {
             }
             return Err(err);
         }
-        parsed.data.ok_or_else(|| {
+        let data = parsed.data.ok_or_else(|| {
             tracing::error!(
                 operation = body.operation_name,
                 "api answered neither data nor errors"
             );
+            Error::Internal
+        })?;
+        serde_json::from_value(data).map_err(|e| {
+            tracing::error!(error = %e, operation = body.operation_name, "api answer does not fit the query");
             Error::Internal
         })
     }
