@@ -806,3 +806,157 @@ async fn the_split_mode_talks_to_a_separate_api_and_says_when_it_is_down() {
     app.shutdown().await;
     drop(database);
 }
+
+#[tokio::test]
+async fn the_history_pages_back_with_older_links() {
+    let app = TestWeb::spawn(api::testing::Backend::Sqlite, None).await;
+    let token = app.api_token("carol").await;
+    let carol = app.accounts("carol").await;
+    for i in 0..23 {
+        let body = app
+            .gql(
+                Some(&token),
+                "mutation($input: DepositInput!) { deposit(input: $input) { id } }",
+                serde_json::json!({ "input": {
+                    "accountId": carol[0].0,
+                    "amount": "1.00",
+                    "description": format!("Pocket money {i}"),
+                    "idempotencyKey": format!("history-{i}"),
+                } }),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    app.sign_in("carol").await;
+    // 3 seeded + 23 deposits = 26: a page of 20, then one of 6.
+    let (status, _, first) = app.get(&format!("/accounts/{}", carol[0].0)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(first.matches("class=\"tx\"").count(), 20);
+    assert!(first.contains("Pocket money 22") && !first.contains("Opening deposit"));
+    let older = first.find("id=\"older\"").expect("an Older link");
+    let href = first[older..]
+        .split("href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("its address")
+        .to_owned();
+    let (status, _, second) = app.get(&href).await;
+    assert_eq!(status, StatusCode::OK, "{href}");
+    assert_eq!(second.matches("class=\"tx\"").count(), 6, "{second}");
+    assert!(second.contains("Opening deposit") && second.contains("Pocket money 0"));
+    assert!(
+        !second.contains("id=\"older\""),
+        "the oldest page has no Older link"
+    );
+    assert!(second.contains(">Newest<"));
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn cookies_are_secure_when_configured() {
+    let database = api::testing::TestDatabase::new(api::testing::Backend::Sqlite).await;
+    let api_config = support::api_config(&database, None);
+    let mut config = support::web_config(web::config::ApiTarget::Embedded(Box::new(api_config)));
+    config.cookie_secure = true;
+    let app = TestWeb::start(config, Some(database), "secure".into()).await;
+    let response = app.client.get(app.url("/login")).send().await.expect("get");
+    let cookies: Vec<String> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().expect("ascii").to_owned())
+        .collect();
+    assert!(!cookies.is_empty());
+    for cookie in &cookies {
+        assert!(
+            cookie.contains("Secure") && cookie.contains("HttpOnly"),
+            "{cookie}"
+        );
+    }
+    let body = response.text().await.expect("body");
+    let csrf = hidden(&body, "csrf").expect("csrf");
+    // A plain-HTTP client does not send Secure cookies back, so sign in by hand.
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .post(app.url("/login"))
+        .header("cookie", format!("bank_csrf={csrf}"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "alice"),
+            ("password", support::PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let session = response.headers()["set-cookie"].to_str().expect("ascii");
+    assert!(
+        session.starts_with("bank_session=") && session.contains("Secure"),
+        "{session}"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_token_and_the_trace_context_are_passed_to_the_api() {
+    use std::sync::{Arc, Mutex};
+
+    use axum::http::HeaderMap;
+    use axum::routing::post;
+
+    // A stand-in api that remembers what it was sent.
+    let seen: Arc<Mutex<Vec<(Option<String>, Option<String>)>>> = Arc::default();
+    let record = seen.clone();
+    let fake = axum::Router::new().route(
+        "/graphql",
+        post(move |headers: HeaderMap| {
+            let record = record.clone();
+            async move {
+                let get = |name: &str| {
+                    headers
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned)
+                };
+                record
+                    .lock()
+                    .expect("lock")
+                    .push((get("authorization"), get("traceparent")));
+                axum::Json(serde_json::json!({ "data": { "accounts": [] } }))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/graphql", listener.local_addr().expect("addr"));
+    let server = tokio::spawn(async move { axum::serve(listener, fake).await });
+    let target = web::config::ApiTarget::Remote(url.parse().expect("url"));
+    let app = TestWeb::start(support::web_config(target), None, "fake api".into()).await;
+    let base = reqwest::Url::parse(&app.base).expect("url");
+    app.jar
+        .add_cookie_str("bank_session=the-token; Path=/", &base);
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let response = app
+        .client
+        .get(app.url("/transfer"))
+        .header("traceparent", traceparent)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.text().await.expect("body");
+    assert!(body.contains("no account to send money from"), "{body}");
+    let seen = seen.lock().expect("lock").clone();
+    assert_eq!(
+        seen,
+        vec![(
+            Some("Bearer the-token".to_owned()),
+            Some(traceparent.to_owned())
+        )]
+    );
+    app.shutdown().await;
+    server.abort();
+}
