@@ -907,7 +907,8 @@ async fn the_token_and_the_trace_context_are_passed_to_the_api() {
     use axum::routing::post;
 
     // A stand-in api that remembers what it was sent.
-    let seen: Arc<Mutex<Vec<(Option<String>, Option<String>)>>> = Arc::default();
+    type Seen = Vec<(Option<String>, Option<String>)>;
+    let seen: Arc<Mutex<Seen>> = Arc::default();
     let record = seen.clone();
     let fake = axum::Router::new().route(
         "/graphql",
