@@ -267,11 +267,27 @@ fn same_site(headers: &HeaderMap) -> bool {
                 Some(origin_host) => hosts
                     .into_iter()
                     .flatten()
-                    .any(|host| host.eq_ignore_ascii_case(origin_host)),
+                    .any(|host| same_host(origin_host, host)),
                 None => false,
             }
         }
     }
+}
+
+/// `origin` (host[:port] of the `Origin` header) names `host` (the `Host` header). A proxy
+/// may drop the port from `Host`; then the names alone must match.
+fn same_host(origin: &str, host: &str) -> bool {
+    fn split(h: &str) -> (&str, Option<&str>) {
+        match h.rsplit_once(':') {
+            Some((name, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
+                (name, Some(port))
+            }
+            _ => (h, None),
+        }
+    }
+    let (origin_name, origin_port) = split(origin);
+    let (host_name, host_port) = split(host);
+    origin_name.eq_ignore_ascii_case(host_name) && (host_port.is_none() || host_port == origin_port)
 }
 
 #[cfg(test)]
@@ -305,6 +321,20 @@ mod tests {
         assert!(!same_site(&headers(&[
             ("host", "bank.test:8080"),
             ("origin", "http://bank.test"),
+        ])));
+        // A proxy that drops the port from Host.
+        assert!(same_site(&headers(&[
+            ("host", "bank.test"),
+            ("origin", "http://bank.test:30080"),
+        ])));
+        assert!(!same_site(&headers(&[
+            ("host", "bank.test"),
+            ("origin", "http://evil.test:30080"),
+        ])));
+        assert!(same_site(&headers(&[
+            ("host", "internal:8080"),
+            ("x-forwarded-host", "bank.test"),
+            ("origin", "https://bank.test"),
         ])));
     }
 
