@@ -14,11 +14,7 @@ pub enum Environment {
     Production,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogFormat {
-    Json,
-    Pretty,
-}
+pub use banking_telemetry::LogFormat;
 
 #[derive(Clone, Debug)]
 pub struct Config {

@@ -3,12 +3,10 @@
 //! and the process itself.
 
 use std::collections::HashSet;
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
-use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
-};
+use banking_telemetry::HttpMetrics;
+use prometheus::{Encoder, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 use sea_orm::DatabaseConnection;
 
 /// At most this many distinct GraphQL operation names become label values; clients
@@ -17,8 +15,8 @@ const MAX_OPERATION_NAMES: usize = 64;
 
 pub struct Metrics {
     registry: Registry,
-    http_requests: IntCounterVec,
-    http_duration: HistogramVec,
+    /// Requests and the process; shared with the web.
+    pub http: Arc<HttpMetrics>,
     graphql_operations: IntCounterVec,
     operation_names: Mutex<HashSet<String>>,
     transfers: IntCounterVec,
@@ -31,23 +29,7 @@ impl Metrics {
     pub fn new(namespace: &str) -> Result<Metrics, prometheus::Error> {
         let registry = Registry::new();
         let opts = |name: &str, help: &str| Opts::new(name, help).namespace(namespace.to_owned());
-        let http_requests = IntCounterVec::new(
-            opts(
-                "http_requests_total",
-                "HTTP requests by route, method and status",
-            ),
-            &["route", "method", "status"],
-        )?;
-        let http_duration = HistogramVec::new(
-            HistogramOpts::from(opts(
-                "http_request_duration_seconds",
-                "HTTP request latency by route",
-            ))
-            .buckets(vec![
-                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-            ]),
-            &["route", "method"],
-        )?;
+        let http = Arc::new(HttpMetrics::register(&registry, namespace)?);
         let graphql_operations = IntCounterVec::new(
             opts(
                 "graphql_operations_total",
@@ -83,24 +65,14 @@ impl Metrics {
             ),
             &["state"],
         )?;
-        registry.register(Box::new(http_requests.clone()))?;
-        registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(graphql_operations.clone()))?;
         registry.register(Box::new(transfers.clone()))?;
         registry.register(Box::new(logins.clone()))?;
         registry.register(Box::new(cache_reads.clone()))?;
         registry.register(Box::new(db_pool.clone()))?;
-        #[cfg(target_os = "linux")]
-        registry.register(Box::new(
-            prometheus::process_collector::ProcessCollector::new(
-                std::process::id() as i32,
-                namespace,
-            ),
-        ))?;
         Ok(Metrics {
             registry,
-            http_requests,
-            http_duration,
+            http,
             graphql_operations,
             operation_names: Mutex::new(HashSet::new()),
             transfers,
@@ -108,15 +80,6 @@ impl Metrics {
             cache_reads,
             db_pool,
         })
-    }
-
-    pub fn http_request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
-        self.http_requests
-            .with_label_values(&[route, method, &status.to_string()])
-            .inc();
-        self.http_duration
-            .with_label_values(&[route, method])
-            .observe(elapsed.as_secs_f64());
     }
 
     pub fn graphql_operation(&self, name: Option<&str>, outcome: &str) {

@@ -15,7 +15,6 @@ use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tracing::Instrument;
 
 use crate::auth::{Auth, TokenKeys};
 use crate::cache::{Cache, CachedReads, MemoryCache, RedisCache};
@@ -179,7 +178,7 @@ pub async fn connect_with_retry(config: &Config) -> anyhow::Result<sea_orm::Data
 /// Every api route, with the shared layers.
 pub fn router(state: AppState) -> Router {
     let cors = cors(&state.services.config.cors_origins);
-    let metrics = state.services.metrics.clone();
+    let metrics = state.services.metrics.http.clone();
     Router::new()
         .route("/graphql", get(graphql::graphiql).post(graphql::execute))
         .merge(rest::routes())
@@ -188,7 +187,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(cors)
-        .layer(axum::middleware::from_fn_with_state(metrics, observe))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::telemetry::observe,
+        ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
@@ -201,30 +203,6 @@ async fn metrics_text(
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.services.metrics.render(state.services.ledger.db()),
     )
-}
-
-/// One span and one log line per request (method, route, GraphQL operation, status,
-/// duration, request id), and the request metrics.
-pub async fn observe(
-    axum::extract::State(metrics): axum::extract::State<Arc<Metrics>>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let span = crate::telemetry::request_span(&request);
-    let route = request
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = request.method().to_string();
-    let started = std::time::Instant::now();
-    let response = next.run(request).instrument(span.clone()).await;
-    let elapsed = started.elapsed();
-    let status = response.status().as_u16();
-    span.record("status", status);
-    span.record("duration_ms", elapsed.as_secs_f64() * 1000.0);
-    span.in_scope(|| tracing::info!(target: "banking", status, duration_ms = elapsed.as_secs_f64() * 1000.0, "request"));
-    metrics.http_request(&route, &method, status, elapsed);
-    response
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

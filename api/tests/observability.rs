@@ -5,9 +5,9 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use api::testing::otlp::Receiver;
 use api::testing::{Backend, TestDatabase};
 use serde_json::{Value, json};
-use support::otlp::Receiver;
 use support::process::ApiProcess;
 use support::{CacheKind, KEY_HEX, TestApp};
 

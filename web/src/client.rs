@@ -1,13 +1,18 @@
 //! The GraphQL client: one typed operation per file under `queries/`, checked against
 //! `schema.graphql` at compile time, sent over one pooled HTTP client.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use graphql_client::GraphQLQuery;
 use reqwest::Url;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 
+use tracing::Instrument;
+
 use crate::error::Error;
+use crate::metrics::WebMetrics;
+use crate::telemetry::inject_trace;
 
 /// How long one api call may take before the page says the bank is unavailable.
 pub const API_TIMEOUT: Duration = Duration::from_secs(10);
@@ -54,6 +59,7 @@ pub struct ApiClient {
     http: reqwest::Client,
     graphql: Url,
     ready: Url,
+    metrics: Option<Arc<WebMetrics>>,
 }
 
 impl ApiClient {
@@ -72,7 +78,14 @@ impl ApiClient {
             http,
             graphql,
             ready,
+            metrics: None,
         })
+    }
+
+    /// Counts every call by operation and outcome.
+    pub fn with_metrics(mut self, metrics: Arc<WebMetrics>) -> ApiClient {
+        self.metrics = Some(metrics);
+        self
     }
 
     pub fn graphql_url(&self) -> &Url {
@@ -86,12 +99,45 @@ impl ApiClient {
         variables: Q::Variables,
     ) -> Result<Q::ResponseData, Error> {
         let body = Q::build_query(variables);
+        let operation = body.operation_name;
+        let span = tracing::info_span!(
+            target: "banking",
+            "api.call",
+            otel.name = %format!("POST /graphql {operation}"),
+            otel.kind = "client",
+            graphql.operation = operation,
+        );
+        let result = self
+            .send::<Q>(caller, body, &span)
+            .instrument(span.clone())
+            .await;
+        if let Some(metrics) = &self.metrics {
+            metrics.api_call(
+                operation,
+                result.as_ref().map_or_else(Error::code, |_| "ok"),
+            );
+        }
+        result
+    }
+
+    async fn send<Q: GraphQLQuery>(
+        &self,
+        caller: &Caller,
+        body: graphql_client::QueryBody<Q::Variables>,
+        span: &tracing::Span,
+    ) -> Result<Q::ResponseData, Error> {
         let mut request = self.http.post(self.graphql.clone()).json(&body);
         if let Some(token) = &caller.token {
             request = request.header(AUTHORIZATION, format!("Bearer {token}"));
         }
-        if let Some(traceparent) = &caller.traceparent {
-            request = request.header("traceparent", traceparent.clone());
+        // This call's own span continues the page's trace; without an exporter it has no
+        // trace context, and the caller's traceparent is passed on as it came.
+        let mut headers = reqwest::header::HeaderMap::new();
+        inject_trace(span, &mut headers);
+        match (headers.get("traceparent"), &caller.traceparent) {
+            (Some(own), _) => request = request.header("traceparent", own.clone()),
+            (None, Some(incoming)) => request = request.header("traceparent", incoming.clone()),
+            (None, None) => {}
         }
         let response = request.send().await.map_err(|e| {
             tracing::warn!(error = %e, operation = body.operation_name, "api call failed");

@@ -5,11 +5,7 @@ use std::net::SocketAddr;
 
 use reqwest::Url;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogFormat {
-    Json,
-    Pretty,
-}
+pub use banking_telemetry::LogFormat;
 
 /// Where the GraphQL API is.
 #[derive(Clone, Debug)]
@@ -29,6 +25,8 @@ pub struct Config {
     pub cookie_secure: bool,
     pub log_level: String,
     pub log_format: LogFormat,
+    /// Where traces go (OTLP/HTTP); none are exported when unset.
+    pub otel_endpoint: Option<String>,
 }
 
 /// One bad variable: which one and what it should have been.
@@ -83,6 +81,7 @@ impl Config {
             cookie_secure,
             log_level,
             log_format,
+            otel_endpoint: lookup("OTEL_EXPORTER_OTLP_ENDPOINT"),
         })
     }
 

@@ -39,6 +39,21 @@ pub enum Error {
 }
 
 impl Error {
+    /// A short name for metrics: the api's code where there is one.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::SessionEnded | Error::SignInRequired => "UNAUTHENTICATED",
+            Error::Forbidden(_) | Error::CsrfRefused => "FORBIDDEN",
+            Error::BadInput(_) | Error::BadForm => "BAD_USER_INPUT",
+            Error::NotFound(_) | Error::PageNotFound => "NOT_FOUND",
+            Error::InsufficientFunds => "INSUFFICIENT_FUNDS",
+            Error::Conflict(_) => "CONFLICT",
+            Error::RateLimited => "RATE_LIMITED",
+            Error::Unavailable => "UNAVAILABLE",
+            Error::Internal => "INTERNAL",
+        }
+    }
+
     /// The api's `extensions.code` and message, as the web's error.
     pub fn from_api(code: &str, message: &str) -> Error {
         match code {

@@ -6,6 +6,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod format;
+pub mod metrics;
 pub mod pages;
 pub mod session;
 pub mod startup;

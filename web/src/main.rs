@@ -12,7 +12,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    web::telemetry::init(&config);
+    let _telemetry = web::telemetry::init(&config);
     let app = match web::Application::build(config).await {
         Ok(app) => app,
         Err(e) => {

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 #[cfg(feature = "embedded")]
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use axum::Router;
@@ -12,11 +13,12 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
 use reqwest::Url;
 use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::client::ApiClient;
 use crate::config::{ApiTarget, Config};
+use crate::metrics::WebMetrics;
 use crate::pages::{self, WebState};
 use crate::session;
 
@@ -63,14 +65,32 @@ impl Application {
                     (url, Some(api::startup::router(state)), demo)
                 }
             };
+        let metrics = Arc::new(WebMetrics::new().context("registering metrics")?);
         let state = WebState {
-            api: ApiClient::new(api_url.clone()).context("building the HTTP client")?,
+            api: ApiClient::new(api_url.clone())
+                .context("building the HTTP client")?
+                .with_metrics(metrics.clone()),
             demo_users: demo.as_ref().map(|d| d.0.clone()).unwrap_or_default(),
             demo_password: demo.as_ref().map(|d| d.1.clone()).unwrap_or_default(),
         };
-        let mut router = router(state, config.cookie_secure);
-        if let Some(api_router) = api_router {
-            router = router.merge(api_router);
+        let mut router = router(state, config.cookie_secure, metrics.clone());
+        match api_router {
+            // The all-in-one's /metrics is the api's; one process, one scrape.
+            Some(api_router) => router = router.merge(api_router),
+            None => {
+                router = router.route(
+                    "/metrics",
+                    axum::routing::get(move || {
+                        let metrics = metrics.clone();
+                        async move {
+                            (
+                                [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                                metrics.render(),
+                            )
+                        }
+                    }),
+                );
+            }
         }
         Ok(Application {
             listener,
@@ -127,7 +147,7 @@ impl Application {
 /// The web's routes with their layers: security headers and CSRF on every page. (The
 /// api's routes, merged beside them in the all-in-one, keep their own: GraphiQL needs
 /// its scripts.)
-pub fn router(state: WebState, cookie_secure: bool) -> Router {
+pub fn router(state: WebState, cookie_secure: bool, metrics: Arc<WebMetrics>) -> Router {
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
@@ -153,7 +173,12 @@ pub fn router(state: WebState, cookie_secure: bool) -> Router {
             HeaderName::from_static("permissions-policy"),
             "camera=(), microphone=(), geolocation=(), payment=()",
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            metrics.http.clone(),
+            banking_telemetry::observe,
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
 #[cfg(feature = "embedded")]

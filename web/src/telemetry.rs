@@ -1,22 +1,17 @@
-//! Logging: JSON lines or readable text, the level from `LOG_LEVEL` (or `RUST_LOG`).
+//! Logs, traces and request metrics through the shared `banking-telemetry` crate, as
+//! `banking-web`.
 
-use tracing_subscriber::EnvFilter;
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
+pub use banking_telemetry::{Telemetry, inject_trace};
 
-use crate::config::{Config, LogFormat};
+use crate::config::Config;
 
-/// Installs the global subscriber once; later calls (tests) are no-ops.
-pub fn init(config: &Config) {
-    let filter = std::env::var("RUST_LOG")
-        .ok()
-        .and_then(|f| EnvFilter::try_new(f).ok())
-        .unwrap_or_else(|| EnvFilter::new(&config.log_level));
-    let registry = tracing_subscriber::registry().with(filter);
-    let _ = match config.log_format {
-        LogFormat::Json => registry
-            .with(tracing_subscriber::fmt::layer().json().flatten_event(true))
-            .try_init(),
-        LogFormat::Pretty => registry.with(tracing_subscriber::fmt::layer()).try_init(),
-    };
+/// Installs logging and, when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, trace export.
+/// Keep the returned handle alive: dropping it flushes the spans.
+pub fn init(config: &Config) -> Telemetry {
+    banking_telemetry::init(banking_telemetry::TelemetrySettings {
+        service_name: "banking-web",
+        log_level: &config.log_level,
+        log_format: config.log_format,
+        otel_endpoint: config.otel_endpoint.as_deref(),
+    })
 }

@@ -2,7 +2,6 @@
 //! it over HTTP as a client would.
 #![allow(dead_code)]
 
-pub mod otlp;
 pub mod pg_server;
 pub mod process;
 pub mod redis_server;

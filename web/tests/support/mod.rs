@@ -44,11 +44,14 @@ pub fn web_config(api: ApiTarget) -> Config {
         cookie_secure: false,
         log_level: "warn".into(),
         log_format: LogFormat::Pretty,
+        otel_endpoint: None,
     }
 }
 
 pub struct TestWeb {
     pub base: String,
+    /// Where the api answers: the same listener in the all-in-one.
+    pub api_base: String,
     pub setup: String,
     /// A browser-like client: a cookie store, redirects followed.
     pub client: reqwest::Client,
@@ -98,6 +101,7 @@ impl TestWeb {
         }));
         let (client, jar) = browser_client();
         TestWeb {
+            api_base: base.clone(),
             base,
             setup,
             client,
@@ -182,7 +186,7 @@ impl TestWeb {
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let mut request = self
             .api
-            .post(self.url("/graphql"))
+            .post(format!("{}/graphql", self.api_base))
             .json(&json!({ "query": query, "variables": variables }));
         if let Some(token) = token {
             request = request.bearer_auth(token);

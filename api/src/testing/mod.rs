@@ -1,6 +1,8 @@
 //! Test support shared by the api and web test suites: a database of its own for every
 //! test, on SQLite and, when `TEST_DATABASE_URL` is set, on PostgreSQL.
 
+pub mod otlp;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use migration::{Migrator, MigratorTrait};

@@ -62,7 +62,9 @@ async fn accept(State(receiver): State<Receiver>, body: Bytes) -> &'static str {
     let Ok(request) = ExportTraceServiceRequest::decode(body) else {
         return "bad";
     };
-    let mut spans = receiver.spans.lock().expect("spans");
+    let Ok(mut spans) = receiver.spans.lock() else {
+        return "poisoned";
+    };
     for resource in request.resource_spans {
         let service = resource
             .resource
