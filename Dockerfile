@@ -45,10 +45,8 @@ ENTRYPOINT ["/usr/local/bin/banking-api"]
 # ---- runtime: web ----------------------------------------------------------------------
 FROM gcr.io/distroless/cc-debian12:nonroot AS web
 COPY --from=build-web /out/banking-web /usr/local/bin/banking-web
-# Templates are compiled in (askama); only the static files are read from disk.
-COPY web/static /app/static
-ENV STATIC_DIR=/app/static \
-    WEB_BIND=0.0.0.0:8080
+# Templates and the stylesheet are compiled into the binary: nothing is read from disk.
+ENV WEB_BIND=0.0.0.0:8080
 EXPOSE 8080
 USER 10001:10001
 ENTRYPOINT ["/usr/local/bin/banking-web"]
