@@ -26,6 +26,20 @@ pub trait Cache: Send + Sync + 'static {
     async fn delete(&self, key: &str) -> Result<(), CacheError>;
     /// Atomically adds one and returns the new value; a new counter lives for `ttl`.
     async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, CacheError>;
+    /// Reads a generation counter ("0" when absent) and the value stored under
+    /// `value_prefix` followed by that generation. Redis does it in one round trip.
+    async fn get_versioned(
+        &self,
+        generation_key: &str,
+        value_prefix: &str,
+    ) -> Result<(String, Option<String>), CacheError> {
+        let generation = self
+            .get(generation_key)
+            .await?
+            .unwrap_or_else(|| "0".to_owned());
+        let value = self.get(&format!("{value_prefix}{generation}")).await?;
+        Ok((generation, value))
+    }
     async fn ping(&self) -> Result<(), CacheError>;
     /// "redis" or "memory", for `/health`.
     fn kind(&self) -> &'static str;

@@ -68,16 +68,21 @@ impl CachedReads {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
-        let generation = match self.cache.get(&generation_key(user_id)).await {
-            Ok(generation) => generation.unwrap_or_else(|| "0".to_owned()),
+        let prefix = format!("{what}:{user_id}:");
+        let (generation, cached) = match self
+            .cache
+            .get_versioned(&generation_key(user_id), &prefix)
+            .await
+        {
+            Ok(found) => found,
             Err(e) => {
                 tracing::debug!(error = %e, "cache down, reading from the database");
                 self.metrics.cache_read("error");
                 return load().await;
             }
         };
-        let key = format!("{what}:{user_id}:{generation}");
-        if let Ok(Some(hit)) = self.cache.get(&key).await
+        let key = format!("{prefix}{generation}");
+        if let Some(hit) = cached
             && let Ok(value) = serde_json::from_str(&hit)
         {
             self.metrics.cache_read("hit");
