@@ -23,19 +23,38 @@ pub struct Services {
 impl Services {
     /// A transfer as every transport makes it: the ledger, then the caches of both
     /// parties, then the metrics.
+    ///
+    /// It runs in a task of its own: a client that hangs up mid-request cancels the
+    /// request, never a half-done database transaction (and the caches are bumped even
+    /// when nobody is left to hear the answer).
     pub async fn transfer(&self, user_id: i64, request: TransferRequest) -> Result<Posted, Error> {
-        let result = self.ledger.transfer(user_id, request).await;
-        self.after_posting("transfer", result).await
+        let services = self.clone();
+        Self::detached(tokio::spawn(async move {
+            let result = services.ledger.transfer(user_id, request).await;
+            services.after_posting("transfer", result).await
+        }))
+        .await
     }
 
     pub async fn deposit(&self, user_id: i64, request: DepositRequest) -> Result<Posted, Error> {
-        let result = self.ledger.deposit(user_id, request).await;
-        self.after_posting("deposit", result).await
+        let services = self.clone();
+        Self::detached(tokio::spawn(async move {
+            let result = services.ledger.deposit(user_id, request).await;
+            services.after_posting("deposit", result).await
+        }))
+        .await
+    }
+
+    async fn detached(
+        task: tokio::task::JoinHandle<Result<Posted, Error>>,
+    ) -> Result<Posted, Error> {
+        task.await
+            .unwrap_or_else(|e| Err(Error::Internal(anyhow::anyhow!("posting task failed: {e}"))))
     }
 
     async fn after_posting(
         &self,
-        kind: &str,
+        kind: &'static str,
         result: Result<Posted, crate::ledger::Error>,
     ) -> Result<Posted, Error> {
         use crate::ledger::Error as L;

@@ -172,3 +172,64 @@ async fn money_is_conserved_under_64_concurrent_clients() {
         assert!(succeeded.len() > CLIENTS, "the load did real work");
     }
 }
+
+/// Clients that hang up mid-transfer (a timeout of a few milliseconds) cancel their
+/// requests, never half a database transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn clients_hanging_up_mid_transfer_leave_the_ledger_sound() {
+    for (backend, cache) in setups() {
+        let app = Arc::new(TestApp::spawn(backend, cache).await);
+        let payer = app.customer("hasty").await;
+        let payee = app.customer("patient").await;
+        app.deposit(&payer, "1000.00").await;
+        let impatient = reqwest::Client::builder().build().expect("client");
+        let mut tasks = Vec::new();
+        for n in 0..200u64 {
+            let app = app.clone();
+            let impatient = impatient.clone();
+            let (token, from, to) = (
+                payer.token.clone(),
+                payer.account_id.clone(),
+                payee.account_number.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let _ = impatient
+                    .post(format!("{}/graphql", app.base))
+                    .bearer_auth(token)
+                    .timeout(Duration::from_micros(500 + (n % 20) * 700))
+                    .json(&json!({
+                        "query": "mutation($input: TransferInput!) { transfer(input: $input) { id } }",
+                        "variables": { "input": { "fromAccountId": from, "toAccountNumber": to, "amount": "1.00", "idempotencyKey": format!("hasty-{n}") } },
+                    }))
+                    .send()
+                    .await;
+            }));
+        }
+        for task in tasks {
+            task.await.expect("client");
+        }
+        // Let postings whose clients left finish, then check.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(
+            app.state
+                .services
+                .ledger
+                .verify()
+                .await
+                .expect("verify")
+                .is_empty(),
+            "{}",
+            app.setup
+        );
+        let payer_cents: i64 = app.balances(&payer.token).await[0]
+            .replace('.', "")
+            .parse()
+            .expect("cents");
+        let payee_cents: i64 = app.balances(&payee.token).await[0]
+            .replace('.', "")
+            .parse()
+            .expect("cents");
+        assert_eq!(payer_cents + payee_cents, 100_000, "{}", app.setup);
+        assert_eq!((100_000 - payer_cents) % 100, 0, "whole transfers only");
+    }
+}

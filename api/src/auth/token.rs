@@ -35,20 +35,33 @@ pub struct Claims {
 
 pub struct TokenKeys {
     root: KeyPair,
+    /// Session tokens (one block, signed by our root key) already verified, with their
+    /// expiry: the signature and the checks of the same bytes give the same answer until
+    /// then, so a repeat costs a map lookup instead of a signature check and a Datalog run.
+    /// The session is still checked on every request, so revocation stays immediate.
+    verified: moka::sync::Cache<String, (Claims, SystemTime)>,
 }
+
+/// How many verified session tokens are remembered.
+const VERIFIED_CAPACITY: u64 = 10_000;
 
 impl TokenKeys {
     pub fn from_hex(hex: &str) -> Result<TokenKeys, Error> {
         let private = PrivateKey::from_bytes_hex(hex, Algorithm::Ed25519)
             .map_err(|e| Error::Internal(anyhow::anyhow!("BISCUIT_PRIVATE_KEY: {e}")))?;
-        Ok(TokenKeys {
-            root: KeyPair::from(&private),
-        })
+        Ok(TokenKeys::with_root(KeyPair::from(&private)))
     }
 
     pub fn generate() -> TokenKeys {
+        TokenKeys::with_root(KeyPair::new())
+    }
+
+    fn with_root(root: KeyPair) -> TokenKeys {
         TokenKeys {
-            root: KeyPair::new(),
+            root,
+            verified: moka::sync::Cache::builder()
+                .max_capacity(VERIFIED_CAPACITY)
+                .build(),
         }
     }
 
@@ -63,6 +76,7 @@ impl TokenKeys {
             r#"
               user({user_id});
               session({session_id});
+              expires({expires_at});
               check if time($time), $time < {expires_at};
             "#,
             user_id = user_id,
@@ -93,8 +107,23 @@ impl TokenKeys {
     /// Verifies the signature and every check in every block for this operation now.
     pub fn verify(&self, token: &str, operation: Operation) -> Result<Claims, Error> {
         let parsed = self.parse(token)?;
+        if let Some((claims, expires_at)) = self.verified.get(token)
+            && SystemTime::now() < expires_at
+        {
+            return Ok(claims);
+        }
         match authorize(&parsed, operation) {
-            Ok(claims) => Ok(claims),
+            Ok((claims, expires_at)) => {
+                // Attenuated tokens (more than one block) are checked every time: their
+                // extra blocks carry checks of their own.
+                if parsed.block_count() == 1
+                    && let Some(expires_at) = expires_at
+                {
+                    self.verified
+                        .insert(token.to_owned(), (claims.clone(), expires_at));
+                }
+                Ok(claims)
+            }
             // Tell a read-only token used to write (FORBIDDEN) from an expired one.
             Err(_)
                 if operation == Operation::Write && authorize(&parsed, Operation::Read).is_ok() =>
@@ -116,7 +145,12 @@ impl TokenKeys {
     }
 }
 
-fn authorize(token: &Biscuit, operation: Operation) -> Result<Claims, biscuit_auth::error::Token> {
+/// The claims, and the expiry the authority block states (tokens minted before it was
+/// added have none and are not remembered).
+fn authorize(
+    token: &Biscuit,
+    operation: Operation,
+) -> Result<(Claims, Option<SystemTime>), biscuit_auth::error::Token> {
     let mut authorizer = authorizer!(
         r#"
           time({now});
@@ -135,10 +169,15 @@ fn authorize(token: &Biscuit, operation: Operation) -> Result<Claims, biscuit_au
     // Only the authority block (signed by the root key) is trusted for these facts.
     let (user_id, session_id): (i64, String) =
         authorizer.query_exactly_one("claims($u, $s) <- user($u), session($s)")?;
-    Ok(Claims {
-        user_id,
-        session_id,
-    })
+    let expires: Vec<(SystemTime,)> = authorizer.query("expiry($t) <- expires($t)")?;
+    let expires_at = expires.first().map(|(t,)| *t);
+    Ok((
+        Claims {
+            user_id,
+            session_id,
+        },
+        expires_at,
+    ))
 }
 
 #[cfg(test)]
@@ -200,6 +239,37 @@ mod tests {
         assert!(matches!(
             keys.verify(&"A".repeat(5000), Operation::Read),
             Err(Error::Unauthenticated(_))
+        ));
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires_on_time() {
+        let keys = TokenKeys::generate();
+        let token = keys
+            .mint(7, "s-2", SystemTime::now() + Duration::from_millis(1500))
+            .expect("mint");
+        assert!(keys.verify(&token, Operation::Write).is_ok());
+        assert!(
+            keys.verified.get(&token).is_some(),
+            "a session token is remembered"
+        );
+        assert!(keys.verify(&token, Operation::Read).is_ok());
+        std::thread::sleep(Duration::from_millis(2100));
+        assert!(matches!(
+            keys.verify(&token, Operation::Read),
+            Err(Error::Unauthenticated(_))
+        ));
+        let read_only = keys
+            .read_only(&keys.mint(7, "s-3", later(60)).expect("mint"), later(60))
+            .expect("ro");
+        assert!(keys.verify(&read_only, Operation::Read).is_ok());
+        assert!(
+            keys.verified.get(&read_only).is_none(),
+            "attenuated tokens are checked every time"
+        );
+        assert!(matches!(
+            keys.verify(&read_only, Operation::Write),
+            Err(Error::Forbidden(_))
         ));
     }
 }

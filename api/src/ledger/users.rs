@@ -30,10 +30,24 @@ impl From<users::Model> for User {
     }
 }
 
+/// argon2id at its default cost needs 19 MiB and tens of milliseconds per hash. At most
+/// this many run at once, so a flood of sign-ins queues instead of taking the memory of
+/// hundreds of blocking threads (and the CPU of every other request).
+const MAX_CONCURRENT_HASHES: usize = 4;
+
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_CONCURRENT_HASHES);
+    &SLOTS
+}
+
 /// Hashes with argon2id at the library's recommended cost, off the async runtime.
 pub async fn hash_password(password: &Password<'_>) -> Result<String, Error> {
     let password = password.expose().to_owned();
+    // The permit moves into the blocking task: it is held until the hash is done, even
+    // when the request that asked for it is gone.
+    let slot = hashing_slots().acquire().await.map_err(Error::internal)?;
     tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
@@ -47,7 +61,11 @@ pub async fn hash_password(password: &Password<'_>) -> Result<String, Error> {
 async fn password_matches(password: &str, hash: &str) -> Result<bool, Error> {
     let password = password.to_owned();
     let hash = hash.to_owned();
+    // The permit moves into the blocking task: it is held until the hash is done, even
+    // when the request that asked for it is gone.
+    let slot = hashing_slots().acquire().await.map_err(Error::internal)?;
     tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let parsed = PasswordHash::new(&hash)
             .map_err(|e| Error::internal(anyhow::anyhow!("stored hash: {e}")))?;
         Ok(Argon2::default()
