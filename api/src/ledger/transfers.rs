@@ -157,18 +157,25 @@ impl Ledger {
     ) -> Result<Posted, Error> {
         let _gate = self.writes.enter().await;
         let txn = self.begin_write().await?;
-        match post_in(&txn, user_id, key, intent, row).await? {
-            Some(posted) => {
-                if !posted.replayed {
-                    txn.commit().await?;
-                }
+        match post_in(&txn, user_id, key, intent, row).await {
+            Ok(Some(posted)) if !posted.replayed => {
+                txn.commit().await?;
                 Ok(posted)
             }
-            None => {
-                drop(txn);
+            Ok(Some(original)) => {
+                txn.rollback().await?;
+                Ok(original)
+            }
+            Ok(None) => {
+                txn.rollback().await?;
                 replay(&self.db, user_id, key, intent)
                     .await?
                     .ok_or_else(|| Error::internal(anyhow::anyhow!("idempotency key vanished")))
+            }
+            Err(refusal) => {
+                // Best effort: a connection that failed is discarded by the pool anyway.
+                let _ = txn.rollback().await;
+                Err(refusal)
             }
         }
     }
@@ -214,18 +221,23 @@ async fn post_in(
             "cannot transfer to the same account".into(),
         ));
     }
-    if let Some(original) = replay(txn, user_id, key, intent).await? {
-        return Ok(Some(original));
-    }
-    if let Some(source) = source
-        && source.balance < intent.amount.cents()
-    {
-        return Err(Error::InsufficientFunds);
-    }
-    if target.balance.checked_add(intent.amount.cents()).is_none() {
-        return Err(Error::InvalidInput(
+    // A retry of an earlier posting must get that posting back, whatever the balances
+    // are now. The common case (a new key) needs no look-up for that: the unique index
+    // refuses the insert below and the caller replays. Only a refusal looks first.
+    let refusal = if source.is_some_and(|s| s.balance < intent.amount.cents()) {
+        Some(Error::InsufficientFunds)
+    } else if target.balance.checked_add(intent.amount.cents()).is_none() {
+        Some(Error::InvalidInput(
             "amount would overflow the target balance".into(),
-        ));
+        ))
+    } else {
+        None
+    };
+    if let Some(refusal) = refusal {
+        return match replay(txn, user_id, key, intent).await? {
+            Some(original) => Ok(Some(original)),
+            None => Err(refusal),
+        };
     }
     if let Some(source) = source {
         add_to_balance(txn, source.id, -intent.amount.cents()).await?;
