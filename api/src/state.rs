@@ -1,5 +1,7 @@
 use std::sync::Arc;
+
 use std::sync::atomic::AtomicBool;
+use tracing::Instrument;
 
 use crate::auth::Auth;
 use crate::cache::{Cache, CachedReads};
@@ -29,19 +31,25 @@ impl Services {
     /// when nobody is left to hear the answer).
     pub async fn transfer(&self, user_id: i64, request: TransferRequest) -> Result<Posted, Error> {
         let services = self.clone();
-        Self::detached(tokio::spawn(async move {
-            let result = services.ledger.transfer(user_id, request).await;
-            services.after_posting("transfer", result).await
-        }))
+        Self::detached(tokio::spawn(
+            async move {
+                let result = services.ledger.transfer(user_id, request).await;
+                services.after_posting("transfer", result).await
+            }
+            .in_current_span(),
+        ))
         .await
     }
 
     pub async fn deposit(&self, user_id: i64, request: DepositRequest) -> Result<Posted, Error> {
         let services = self.clone();
-        Self::detached(tokio::spawn(async move {
-            let result = services.ledger.deposit(user_id, request).await;
-            services.after_posting("deposit", result).await
-        }))
+        Self::detached(tokio::spawn(
+            async move {
+                let result = services.ledger.deposit(user_id, request).await;
+                services.after_posting("deposit", result).await
+            }
+            .in_current_span(),
+        ))
         .await
     }
 
