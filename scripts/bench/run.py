@@ -3,7 +3,9 @@
 wrk at a fixed concurrency after a warm-up, side by side with the machine's own limits
 (pgbench tpcb-like on the same PostgreSQL, a trivial axum handler), written to
 docs/benchmarks.md. Environment: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (32),
-BENCH_SCENARIOS (comma-separated subset)."""
+BENCH_SCENARIOS (comma-separated subset), BENCH_PROFILE (default 1: after each measured
+run, one more run of the same length under `perf record -a`, to say where the CPU went;
+0 skips it)."""
 
 import datetime
 import json
@@ -31,12 +33,13 @@ REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379")
 API, WEB, HELLO = 18000, 18080, 18099
 KEY = "7f" * 32
 WORK = Path(os.environ.get("BENCH_WORK", "/tmp/banking-bench"))
+PROFILE = os.environ.get("BENCH_PROFILE", "1") != "0"
 
 SCENARIOS = [
     # name, target port, baseline, target ratio (None: report only)
-    ("accounts-graphql", API, "hello", 0.35),
-    ("accounts-rest", API, "hello", 0.35),
-    ("me", API, "hello", None),
+    ("accounts-graphql", API, "hello-scripted", 0.35),
+    ("accounts-rest", API, "hello-scripted", 0.35),
+    ("me", API, "hello-scripted", None),
     ("transfer-graphql", API, "pgbench", 0.5),
     ("transfer-rest", API, "pgbench", 0.5),
     ("login", API, None, None),
@@ -113,8 +116,53 @@ def rss_peak_mib(pid):
     return float("nan")
 
 
+def perf_usable():
+    if not shutil.which("perf"):
+        return False
+    probe = subprocess.run(["perf", "record", "-a", "-e", "cpu-clock", "-o", "/dev/null", "--", "true"],
+                           capture_output=True)
+    return probe.returncode == 0
+
+
+def profile(script_args, port, seconds, pids):
+    """CPU samples of the whole machine during one more wrk run: the share of each process
+    (api, web, wrk, PostgreSQL, Redis, ...) and the api's hottest functions."""
+    data = WORK / "perf.data"
+    perf = subprocess.Popen(["perf", "record", "-a", "-e", "cpu-clock", "-F", "499", "-o", str(data), "--",
+                             "sleep", str(seconds)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wrk(script_args, port, seconds)
+    perf.wait()
+    out = subprocess.run(["perf", "script", "-i", str(data), "-F", "pid,comm,ip,sym"], capture_output=True,
+                         text=True, errors="replace").stdout
+    by_process, api_symbols, total = {}, {}, 0
+    for line in out.splitlines():
+        m = re.match(r"\s*(\S.*?)\s+(\d+)\s+[0-9a-f]+\s*(.*)$", line)
+        if not m:
+            continue
+        comm, pid, sym = m.group(1), int(m.group(2)), m.group(3).strip()
+        name = pids.get(pid) or {"postgres": "postgres", "redis-server": "redis"}.get(comm, comm)
+        if name.startswith("swapper"):  # the kernel's idle task
+            name = "idle"
+        by_process[name] = by_process.get(name, 0) + 1
+        total += 1
+        if pids.get(pid) == "api":
+            sym = re.sub(r"::h[0-9a-f]{16}$", "", sym) or "[unknown]"
+            api_symbols[sym] = api_symbols.get(sym, 0) + 1
+    if not total:
+        return None
+    share = {k: v / total for k, v in sorted(by_process.items(), key=lambda kv: -kv[1])}
+    api_total = max(sum(api_symbols.values()), 1)
+    top = [(s, n / api_total) for s, n in sorted(api_symbols.items(), key=lambda kv: -kv[1])[:12]]
+    return {"share": share, "api_top": top}
+
+
 def main():
     only = set(filter(None, os.environ.get("BENCH_SCENARIOS", "").split(",")))
+    packages = {"wrk": "wrk", "pgbench": "postgresql-client", "psql": "postgresql-client",
+                "redis-cli": "redis-tools", "perf": "linux-perf"}
+    missing = sorted({pkg for tool, pkg in packages.items() if not shutil.which(tool)})
+    if missing and shutil.which("apt-get") and os.geteuid() == 0:
+        run(["apt-get", "install", "-y", "-qq", *missing], stdout=subprocess.DEVNULL)
     for tool in ["wrk", "pgbench", "psql", "redis-cli"]:
         if not shutil.which(tool):
             raise SystemExit(f"{tool} is missing: apt-get install wrk postgresql-client redis-tools")
@@ -156,10 +204,18 @@ def main():
                 a = me["data"]["accounts"][0]
                 f.write(f"{t} {a['id']} {a['accountNumber']}\n")
 
-        results = {}
+        results, profiles, rss_after = {}, {}, {}
+        profiling = PROFILE and perf_usable()
+        if PROFILE and not profiling:
+            print("perf is missing or not permitted: no CPU profiles (apt-get install linux-perf)", flush=True)
+        pids = {api.pid: "api", web.pid: "web", hello.pid: "hello"}
         # Baselines first, in the same run.
         wrk(None, HELLO, WARMUP)
         results["hello"] = wrk(None, HELLO, SECONDS)
+        wrk(["hello", str(tokens)], HELLO, WARMUP)
+        results["hello-scripted"] = wrk(["hello", str(tokens)], HELLO, SECONDS)
+        if profiling:
+            profiles["hello-scripted"] = profile(["hello", str(tokens)], HELLO, SECONDS, pids)
         psql("DROP DATABASE IF EXISTS banking_pgbench")
         psql("CREATE DATABASE banking_pgbench")
         run(["pgbench", "-q", "-i", "-s", "10", f"{PG_BASE}/banking_pgbench"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -175,7 +231,10 @@ def main():
                 continue
             wrk([name, str(tokens)], port, WARMUP)
             results[name] = wrk([name, str(tokens)], port, SECONDS)
-            print(name, results[name], flush=True)
+            rss_after[name] = rss_peak_mib(api.pid)
+            print(name, results[name], f"api peak RSS so far {rss_after[name]:.1f} MiB", flush=True)
+            if profiling:
+                profiles[name] = profile([name, str(tokens)], port, SECONDS, pids)
         rss = rss_peak_mib(api.pid)
     finally:
         for p in procs:
@@ -186,10 +245,10 @@ def main():
             except subprocess.TimeoutExpired:
                 p.kill()
 
-    write_report(results, rss, start_to_ready_ms)
+    write_report(results, rss, start_to_ready_ms, rss_after, profiles)
 
 
-def write_report(results, rss, ready_ms):
+def write_report(results, rss, ready_ms, rss_after, profiles):
     cpu = "unknown"
     try:
         cpu = next(l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("model name"))
@@ -203,10 +262,11 @@ def write_report(results, rss, ready_ms):
         f"{CONNECTIONS} connections, {SECONDS} s per scenario after a {WARMUP} s warm-up; 10,000 seeded customers, "
         "requests spread over 250 of them; PostgreSQL 15 and Redis on the same machine; release builds.",
         "",
-        "| scenario | requests/s | p50 ms | p99 ms | failed | business refusals | baseline | ratio | target |",
-        "|---|---:|---:|---:|---:|---:|---|---:|---|",
+        "| scenario | requests/s | p50 ms | p99 ms | failed | business refusals | baseline | ratio | target | api peak RSS after, MiB |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---|---:|",
     ]
-    for name, _, baseline, target in [("hello", 0, None, None), ("pgbench", 0, None, None), *SCENARIOS]:
+    for name, _, baseline, target in [("hello", 0, None, None), ("hello-scripted", 0, "hello", None),
+                                       ("pgbench", 0, None, None), *SCENARIOS]:
         r = results.get(name)
         if not r:
             continue
@@ -220,15 +280,32 @@ def write_report(results, rss, ready_ms):
         if name.startswith("accounts") and r["p99"] > 25:
             verdict += " (p99 ≤ 25 ms missed)"
         failed = r["errors"] + r["non2xx"] + r["socket_errors"] - (r["refusals"] if r["non2xx"] else 0)
-        label = {"hello": "baseline: trivial axum handler", "pgbench": "baseline: pgbench tpcb-like (TPS)"}.get(name, name)
+        label = {"hello": "baseline: trivial axum handler, plain wrk",
+                 "hello-scripted": "baseline: trivial axum handler, the scenarios' wrk script",
+                 "pgbench": "baseline: pgbench tpcb-like (TPS)"}.get(name, name)
         p99 = "" if r["p99"] != r["p99"] else f"{r['p99']:.2f}"
-        lines.append(f"| {label} | {r['rps']:.0f} | {r['p50']:.2f} | {p99} | {max(failed, 0)} | {r['refusals']} | {baseline or ''} | {ratio} | {verdict} |")
+        after = f"{rss_after[name]:.1f}" if name in rss_after else ""
+        lines.append(f"| {label} | {r['rps']:.0f} | {r['p50']:.2f} | {p99} | {max(failed, 0)} | {r['refusals']} | {baseline or ''} | {ratio} | {verdict} | {after} |")
     lines += [
         "",
         f"- api peak RSS under load (VmHWM): **{rss:.1f} MiB** (target ≤ 64 MiB: {'met' if rss <= 64 else 'missed'})",
         f"- api start to `/ready` on a migrated database: **{ready_ms:.0f} ms** (target ≤ 1000 ms: {'met' if ready_ms <= 1000 else 'missed'})",
         "",
     ]
+    if profiles:
+        lines += ["## Where the CPU goes", "",
+                  "One more run of each scenario under `perf record -a -e cpu-clock` (499 Hz, the whole machine): "
+                  "the share of all CPU samples per process, and the api's hottest functions as a share of the api's own samples.",
+                  ""]
+        for name, prof in profiles.items():
+            if not prof:
+                continue
+            share = ", ".join(f"{k} {v:.0%}" for k, v in prof["share"].items() if v >= 0.01)
+            lines += [f"**{name}**: {share}", ""]
+            if prof["api_top"]:
+                lines += ["| api function | share of api samples |", "|---|---:|"]
+                lines += [f"| `{s.replace('|', '/')[:110]}` | {v:.1%} |" for s, v in prof["api_top"]]
+                lines += [""]
     notes = ROOT / "docs/benchmarks-notes.md"
     if notes.exists():
         lines += [notes.read_text()]
