@@ -22,7 +22,9 @@ async fn main() -> anyhow::Result<()> {
         println!("{existing} users already there");
         return Ok(());
     }
-    let hash = api::ledger::hash_password(&Password::parse("bench-password")?).await?;
+    let hash = api::ledger::Passwords::with_threads(1)
+        .hash(&Password::parse("bench-password")?)
+        .await?;
     let now = Utc::now();
     for chunk_start in (existing as i64..count).step_by(1000) {
         let chunk_end = (chunk_start + 1000).min(count);

@@ -7,6 +7,7 @@ mod error;
 mod history;
 mod money;
 mod names;
+mod passwords;
 mod seed;
 mod transfers;
 mod users;
@@ -19,9 +20,10 @@ pub use money::{MAX_AMOUNT_CENTS, Money};
 pub use names::{
     AccountNumber, Cursor, Description, Email, IdempotencyKey, Password, Username, parse_id,
 };
+pub use passwords::Passwords;
 pub use seed::{DEMO_PASSWORD, DEMO_USERS, SeedReport};
 pub use transfers::{DepositRequest, Posted, Target, Transaction, TransferRequest};
-pub use users::{User, hash_password};
+pub use users::User;
 pub use verify::Discrepancy;
 
 use sea_orm::{
@@ -36,12 +38,21 @@ use db::WriteGate;
 pub struct Ledger {
     db: DatabaseConnection,
     writes: WriteGate,
+    passwords: Passwords,
 }
 
 impl Ledger {
     pub fn new(db: DatabaseConnection) -> Ledger {
         let writes = WriteGate::for_backend(db.get_database_backend());
-        Ledger { db, writes }
+        Ledger {
+            db,
+            writes,
+            passwords: Passwords::per_core(),
+        }
+    }
+
+    pub fn passwords(&self) -> &Passwords {
+        &self.passwords
     }
 
     pub fn db(&self) -> &DatabaseConnection {

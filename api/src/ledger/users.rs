@@ -1,9 +1,5 @@
 //! Customers: sign-up with an argon2id hash, password checks, look-ups.
 
-use argon2::Argon2;
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
 use chrono::{DateTime, Utc};
 use entities::users;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -30,65 +26,6 @@ impl From<users::Model> for User {
     }
 }
 
-/// argon2id at its default cost needs 19 MiB and tens of milliseconds per hash. At most
-/// this many run at once, so a flood of sign-ins queues instead of taking the memory of
-/// hundreds of blocking threads (and the CPU of every other request).
-const MAX_CONCURRENT_HASHES: usize = 4;
-
-fn hashing_slots() -> &'static tokio::sync::Semaphore {
-    static SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_CONCURRENT_HASHES);
-    &SLOTS
-}
-
-/// Hashes with argon2id at the library's recommended cost, off the async runtime.
-pub async fn hash_password(password: &Password<'_>) -> Result<String, Error> {
-    let password = password.expose().to_owned();
-    // The permit moves into the blocking task: it is held until the hash is done, even
-    // when the request that asked for it is gone.
-    let slot = hashing_slots().acquire().await.map_err(Error::internal)?;
-    tokio::task::spawn_blocking(move || {
-        let _slot = slot;
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(|e| Error::internal(anyhow::anyhow!("argon2: {e}")))
-    })
-    .await
-    .map_err(Error::internal)?
-}
-
-async fn password_matches(password: &str, hash: &str) -> Result<bool, Error> {
-    let password = password.to_owned();
-    let hash = hash.to_owned();
-    // The permit moves into the blocking task: it is held until the hash is done, even
-    // when the request that asked for it is gone.
-    let slot = hashing_slots().acquire().await.map_err(Error::internal)?;
-    tokio::task::spawn_blocking(move || {
-        let _slot = slot;
-        let parsed = PasswordHash::new(&hash)
-            .map_err(|e| Error::internal(anyhow::anyhow!("stored hash: {e}")))?;
-        Ok(Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
-    })
-    .await
-    .map_err(Error::internal)?
-}
-
-/// A real hash of a password nobody has, so that an unknown username costs the same
-/// argon2 work as a wrong password and the two cannot be told apart by timing.
-fn decoy_hash() -> &'static str {
-    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(uuid::Uuid::new_v4().as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .unwrap_or_default()
-    })
-}
-
 impl Ledger {
     /// Creates a customer with a checking account, in one transaction.
     #[tracing::instrument(skip(self, password, email), fields(username = %username.as_str()))]
@@ -98,7 +35,7 @@ impl Ledger {
         password: &Password<'_>,
         email: &Email,
     ) -> Result<User, Error> {
-        let hash = hash_password(password).await?;
+        let hash = self.passwords.hash(password).await?;
         let _gate = self.writes.enter().await;
         let txn = self.begin_write().await?;
         let user = users::ActiveModel {
@@ -136,10 +73,10 @@ impl Ledger {
             }
             Err(_) => None,
         };
-        let hash = found
-            .as_ref()
-            .map_or_else(|| decoy_hash().to_owned(), |u| u.password_hash.clone());
-        let matches = password_matches(password, &hash).await?;
+        let matches = self
+            .passwords
+            .matches(password, found.as_ref().map(|u| u.password_hash.as_str()))
+            .await?;
         match found {
             Some(user) if matches => Ok(user.into()),
             _ => Err(Error::InvalidCredentials),
