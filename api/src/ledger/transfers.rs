@@ -9,15 +9,15 @@ use chrono::{DateTime, Utc};
 use entities::{accounts, transactions};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::error::is_unique_violation;
 use super::{AccountNumber, Description, Error, IdempotencyKey, Ledger, Money};
 
 /// A posted ledger entry.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Transaction {
     pub id: i64,
     /// `None` for a deposit.
@@ -87,62 +87,24 @@ struct Intent {
 impl Ledger {
     #[tracing::instrument(skip(self, request), fields(from = request.from_account, amount = %request.amount))]
     pub async fn transfer(&self, user_id: i64, request: TransferRequest) -> Result<Posted, Error> {
-        let target_id = match &request.to {
-            Target::Id(id) => Some(*id),
-            Target::Number(number) => {
-                accounts::Entity::find()
-                    .select_only()
-                    .column(accounts::Column::Id)
-                    .filter(accounts::Column::AccountNumber.eq(number.as_str()))
-                    .into_tuple::<i64>()
-                    .one(&self.db)
-                    .await?
-            }
-        };
-        let Some(target_id) = target_id else {
-            // The source is checked first, so a missing target never tells a caller
-            // anything about an account that is not theirs.
-            self.account(user_id, request.from_account).await?;
-            return Err(Error::NotFound("target account"));
-        };
-        let intent = Intent {
+        let posting = Posting {
             from_account: Some(request.from_account),
-            to_account: target_id,
+            to: request.to,
             amount: request.amount,
+            description: request.description.into_inner(),
         };
-        let row = transactions::ActiveModel {
-            from_account: Set(Some(request.from_account)),
-            to_account: Set(target_id),
-            amount: Set(request.amount.cents()),
-            description: Set(request.description.clone().into_inner()),
-            idempotency_key: Set(request.idempotency_key.as_str().to_owned()),
-            initiated_by: Set(user_id),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        };
-        self.post(user_id, &request.idempotency_key, intent, row)
-            .await
+        self.post(user_id, &request.idempotency_key, posting).await
     }
 
     #[tracing::instrument(skip(self, request), fields(account = request.account, amount = %request.amount))]
     pub async fn deposit(&self, user_id: i64, request: DepositRequest) -> Result<Posted, Error> {
-        let intent = Intent {
+        let posting = Posting {
             from_account: None,
-            to_account: request.account,
+            to: Target::Id(request.account),
             amount: request.amount,
+            description: request.description.into_inner(),
         };
-        let row = transactions::ActiveModel {
-            from_account: Set(None),
-            to_account: Set(request.account),
-            amount: Set(request.amount.cents()),
-            description: Set(request.description.clone().into_inner()),
-            idempotency_key: Set(request.idempotency_key.as_str().to_owned()),
-            initiated_by: Set(user_id),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        };
-        self.post(user_id, &request.idempotency_key, intent, row)
-            .await
+        self.post(user_id, &request.idempotency_key, posting).await
     }
 
     /// Runs one posting in its own transaction. When a concurrent request with the same
@@ -152,21 +114,20 @@ impl Ledger {
         &self,
         user_id: i64,
         key: &IdempotencyKey,
-        intent: Intent,
-        row: transactions::ActiveModel,
+        posting: Posting,
     ) -> Result<Posted, Error> {
         let _gate = self.writes.enter().await;
         let txn = self.begin_write().await?;
-        match post_in(&txn, user_id, key, intent, row).await {
-            Ok(Some(posted)) if !posted.replayed => {
+        match post_in(&txn, user_id, key, posting).await {
+            Ok(Outcome::Posted(posted)) => {
                 txn.commit().await?;
                 Ok(posted)
             }
-            Ok(Some(original)) => {
+            Ok(Outcome::Replayed(original)) => {
                 txn.rollback().await?;
                 Ok(original)
             }
-            Ok(None) => {
+            Ok(Outcome::Raced(intent)) => {
                 txn.rollback().await?;
                 replay(&self.db, user_id, key, intent)
                     .await?
@@ -181,52 +142,83 @@ impl Ledger {
     }
 }
 
-/// The body of a posting. `Ok(None)` means another request with the same key won the race.
+/// What a caller asked to move, before the accounts are looked at.
+struct Posting {
+    /// `None` for a deposit.
+    from_account: Option<i64>,
+    to: Target,
+    amount: Money,
+    description: Option<String>,
+}
+
+enum Outcome {
+    Posted(Posted),
+    /// The key had been used for this very operation: nothing moved now.
+    Replayed(Posted),
+    /// Another request with the same key committed first; look it up after rolling back.
+    Raced(Intent),
+}
+
+/// The body of a posting: four statements after BEGIN, the fewest that keep every rule
+/// (lock both rows, check on the locked rows, move the money, record it by key).
 async fn post_in(
     txn: &DatabaseTransaction,
     user_id: i64,
     key: &IdempotencyKey,
-    intent: Intent,
-    row: transactions::ActiveModel,
-) -> Result<Option<Posted>, Error> {
-    let ids: Vec<i64> = intent
-        .from_account
-        .into_iter()
-        .chain([intent.to_account])
-        .collect();
-    // One statement locks both rows; PostgreSQL locks them in the ORDER BY order, which is
-    // ascending id for every transfer, so two transfers in opposite directions queue
-    // instead of deadlocking. (SQLite has no row locks; the write gate serialises instead.)
+    posting: Posting,
+) -> Result<Outcome, Error> {
+    // One statement finds the target (by number, when given one) and locks both rows.
+    // PostgreSQL locks them in the ORDER BY order, which is ascending id for every
+    // transfer, so two transfers in opposite directions queue instead of deadlocking.
+    // (SQLite has no row locks; the write gate serialises instead.)
+    let mut rows = Condition::any();
+    if let Some(from) = posting.from_account {
+        rows = rows.add(accounts::Column::Id.eq(from));
+    }
+    rows = rows.add(match &posting.to {
+        Target::Id(id) => accounts::Column::Id.eq(*id),
+        Target::Number(number) => accounts::Column::AccountNumber.eq(number.as_str()),
+    });
     let locked = accounts::Entity::find()
-        .filter(accounts::Column::Id.is_in(ids))
+        .filter(rows)
         .order_by_asc(accounts::Column::Id)
         .lock_exclusive()
         .all(txn)
         .await?;
     let owned_by_caller = |id: i64| locked.iter().find(|a| a.id == id && a.user_id == user_id);
-    let source = match intent.from_account {
+    let source = match posting.from_account {
         Some(from) => Some(owned_by_caller(from).ok_or(Error::NotFound("account"))?),
         None => None,
     };
+    let target = locked.iter().find(|a| match &posting.to {
+        Target::Id(id) => a.id == *id,
+        Target::Number(number) => a.account_number == number.as_str(),
+    });
     let target = match source {
-        // Deposits go only into the caller's own accounts.
-        None => owned_by_caller(intent.to_account).ok_or(Error::NotFound("account"))?,
-        Some(_) => locked
-            .iter()
-            .find(|a| a.id == intent.to_account)
-            .ok_or(Error::NotFound("target account"))?,
+        // Deposits go only into the caller's own accounts. The source is checked first,
+        // so a missing target never tells a caller anything about someone else's account.
+        None => target
+            .filter(|a| a.user_id == user_id)
+            .ok_or(Error::NotFound("account"))?,
+        Some(_) => target.ok_or(Error::NotFound("target account"))?,
     };
     if source.is_some_and(|s| s.id == target.id) {
         return Err(Error::InvalidInput(
             "cannot transfer to the same account".into(),
         ));
     }
+    let intent = Intent {
+        from_account: source.map(|s| s.id),
+        to_account: target.id,
+        amount: posting.amount,
+    };
     // A retry of an earlier posting must get that posting back, whatever the balances
     // are now. The common case (a new key) needs no look-up for that: the unique index
     // refuses the insert below and the caller replays. Only a refusal looks first.
-    let refusal = if source.is_some_and(|s| s.balance < intent.amount.cents()) {
+    let cents = posting.amount.cents();
+    let refusal = if source.is_some_and(|s| s.balance < cents) {
         Some(Error::InsufficientFunds)
-    } else if target.balance.checked_add(intent.amount.cents()).is_none() {
+    } else if target.balance.checked_add(cents).is_none() {
         Some(Error::InvalidInput(
             "amount would overflow the target balance".into(),
         ))
@@ -235,17 +227,24 @@ async fn post_in(
     };
     if let Some(refusal) = refusal {
         return match replay(txn, user_id, key, intent).await? {
-            Some(original) => Ok(Some(original)),
+            Some(original) => Ok(Outcome::Replayed(original)),
             None => Err(refusal),
         };
     }
-    if let Some(source) = source {
-        add_to_balance(txn, source.id, -intent.amount.cents()).await?;
-    }
-    add_to_balance(txn, target.id, intent.amount.cents()).await?;
+    move_money(txn, source.map(|s| s.id), target.id, cents).await?;
+    let row = transactions::ActiveModel {
+        from_account: Set(intent.from_account),
+        to_account: Set(target.id),
+        amount: Set(cents),
+        description: Set(posting.description),
+        idempotency_key: Set(key.as_str().to_owned()),
+        initiated_by: Set(user_id),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
     let inserted = match row.insert(txn).await {
         Ok(model) => model,
-        Err(e) if is_unique_violation(&e) => return Ok(None),
+        Err(e) if is_unique_violation(&e) => return Ok(Outcome::Raced(intent)),
         Err(e) => return Err(e.into()),
     };
     let mut owners = vec![target.user_id];
@@ -254,22 +253,43 @@ async fn post_in(
     {
         owners.push(source.user_id);
     }
-    Ok(Some(Posted {
+    Ok(Outcome::Posted(Posted {
         transaction: inserted.into(),
         replayed: false,
         owners,
     }))
 }
 
-async fn add_to_balance(txn: &DatabaseTransaction, account: i64, delta: i64) -> Result<(), Error> {
-    accounts::Entity::update_many()
-        .col_expr(
-            accounts::Column::Balance,
-            Expr::col(accounts::Column::Balance).add(delta),
-        )
-        .filter(accounts::Column::Id.eq(account))
-        .exec(txn)
-        .await?;
+/// Takes `cents` from the source (when there is one) and gives them to the target, in one
+/// statement on rows this transaction has already locked.
+async fn move_money(
+    txn: &DatabaseTransaction,
+    source: Option<i64>,
+    target: i64,
+    cents: i64,
+) -> Result<(), Error> {
+    let balance = Expr::col(accounts::Column::Balance);
+    let update = match source {
+        None => accounts::Entity::update_many()
+            .col_expr(accounts::Column::Balance, balance.add(cents))
+            .filter(accounts::Column::Id.eq(target)),
+        Some(source) => {
+            let delta: Expr = Expr::case(accounts::Column::Id.eq(source), -cents)
+                .finally(cents)
+                .into();
+            accounts::Entity::update_many()
+                .col_expr(accounts::Column::Balance, balance.add(delta))
+                .filter(accounts::Column::Id.is_in([source, target]))
+        }
+    };
+    let result = update.exec(txn).await?;
+    let expected = 1 + u64::from(source.is_some());
+    if result.rows_affected != expected {
+        return Err(Error::internal(anyhow::anyhow!(
+            "moved money on {} rows, expected {expected}",
+            result.rows_affected
+        )));
+    }
     Ok(())
 }
 
