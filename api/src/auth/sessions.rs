@@ -12,7 +12,7 @@ use std::time::Duration;
 use rand::RngCore;
 
 use super::Operation;
-use crate::cache::Cache;
+use crate::cache::{Cache, Freshness};
 use crate::error::Error;
 
 /// How long a session seen alive may keep reading while the cache is unreachable.
@@ -60,15 +60,26 @@ impl Sessions {
         user_id: i64,
         operation: Operation,
     ) -> Result<(), Error> {
+        // Reads may use a replica's tracked copy of the session; a write asks Redis, so
+        // a session ended anywhere cannot move money even for the instant an
+        // invalidation takes to arrive.
+        let freshness = match operation {
+            Operation::Read => Freshness::Tracked,
+            Operation::Write => Freshness::Authoritative,
+        };
         match self
             .cache
-            .get_and_touch(&key(session_id), self.idle_ttl)
+            .get_and_touch(&key(session_id), self.idle_ttl, freshness)
             .await
         {
             Ok(Some(owner)) if owner == user_id.to_string() => {
-                self.recently_alive
-                    .insert(session_id.to_owned(), user_id)
-                    .await;
+                // Noted once per grace period, not on every request: an insert is a
+                // write with housekeeping behind it, and this runs on every read.
+                if !self.recently_alive.contains_key(session_id) {
+                    self.recently_alive
+                        .insert(session_id.to_owned(), user_id)
+                        .await;
+                }
                 Ok(())
             }
             Ok(_) => {

@@ -4,7 +4,7 @@ use moka::Expiry;
 use moka::future::Cache as Moka;
 use moka::ops::compute::{CompResult, Op};
 
-use super::{Cache, CacheError};
+use super::{Cache, CacheError, Freshness};
 
 #[derive(Clone)]
 struct Entry {
@@ -63,7 +63,12 @@ impl Cache for MemoryCache {
         Ok(Self::live(self.entries.get(key).await).map(|e| e.value))
     }
 
-    async fn get_and_touch(&self, key: &str, ttl: Duration) -> Result<Option<String>, CacheError> {
+    async fn get_and_touch(
+        &self,
+        key: &str,
+        ttl: Duration,
+        _: Freshness,
+    ) -> Result<Option<String>, CacheError> {
         let result = self
             .entries
             .entry(key.to_owned())
@@ -152,7 +157,7 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(120)).await;
         assert!(
             cache
-                .get_and_touch("a", Duration::from_millis(200))
+                .get_and_touch("a", Duration::from_millis(200), Freshness::Tracked)
                 .await
                 .expect("touch")
                 .is_some()
@@ -166,7 +171,7 @@ mod tests {
         assert!(cache.get("a").await.expect("get").is_none());
         assert!(
             cache
-                .get_and_touch("a", Duration::from_secs(1))
+                .get_and_touch("a", Duration::from_secs(1), Freshness::Tracked)
                 .await
                 .expect("touch")
                 .is_none()

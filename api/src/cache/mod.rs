@@ -2,6 +2,7 @@
 //! implementation for a deployment and an in-process one for the all-in-one.
 
 mod memory;
+mod near;
 mod reads;
 mod redis;
 
@@ -17,11 +18,25 @@ pub use redis::RedisCache;
 #[error("cache unavailable: {0}")]
 pub struct CacheError(pub String);
 
+/// How current a read must be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Freshness {
+    /// A local copy that the shared cache's invalidations keep in step will do: reads.
+    Tracked,
+    /// From the shared cache itself: anything that moves money.
+    Authoritative,
+}
+
 #[async_trait::async_trait]
 pub trait Cache: Send + Sync + 'static {
     async fn get(&self, key: &str) -> Result<Option<String>, CacheError>;
     /// Reads a value and, when it exists, restarts its time to live (sliding expiry).
-    async fn get_and_touch(&self, key: &str, ttl: Duration) -> Result<Option<String>, CacheError>;
+    async fn get_and_touch(
+        &self,
+        key: &str,
+        ttl: Duration,
+        freshness: Freshness,
+    ) -> Result<Option<String>, CacheError>;
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError>;
     async fn delete(&self, key: &str) -> Result<(), CacheError>;
     /// Atomically adds one and returns the new value; a new counter lives for `ttl`.

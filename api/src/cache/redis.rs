@@ -1,10 +1,12 @@
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bb8_redis::RedisConnectionManager;
 use bb8_redis::bb8::{self, ManageConnection, PooledConnection};
 use bb8_redis::redis::{self, AsyncCommands, aio::MultiplexedConnection};
 
-use super::{Cache, CacheError};
+use super::near::{NearCache, TrackerHandle, track};
+use super::{Cache, CacheError, Freshness};
 
 /// Every Redis call gives up after this long: a slow or dead Redis must turn into a
 /// fallback or a clear UNAVAILABLE quickly, never into a hung request.
@@ -48,16 +50,27 @@ local generation = redis.call('GET', KEYS[1]) or '0'
 return {generation, redis.call('GET', ARGV[1] .. generation)}
 ";
 
-/// Redis through a bb8 pool of multiplexed connections.
+/// A session's idle timer is restarted at most this often by one replica (and never
+/// less often than a quarter of the idle timeout): touching it is a write, which makes
+/// Redis invalidate every replica's local copy.
+const MAX_TOUCH_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Redis through a bb8 pool of multiplexed connections, with a local copy of the hot
+/// keys that Redis keeps honest (see `near`).
 pub struct RedisCache {
     pool: bb8::Pool<Manager>,
     /// Put before every key, so deployments (and tests) can share one Redis.
     prefix: String,
+    near: Arc<NearCache>,
+    /// Sessions this replica restarted the idle timer of, and when.
+    touched: moka::sync::Cache<String, Instant>,
+    _tracker: TrackerHandle,
 }
 
 impl RedisCache {
     /// Builds the pool without waiting for Redis: the api starts (and reports the cache
-    /// as down in `/health`) even when Redis is not there yet.
+    /// as down in `/health`) even when Redis is not there yet. Must be called within
+    /// the Tokio runtime, which runs the invalidation tracker.
     pub fn new(url: &str, prefix: &str, max_connections: u32) -> Result<RedisCache, CacheError> {
         let manager =
             Manager(RedisConnectionManager::new(url).map_err(|e| CacheError(e.to_string()))?);
@@ -68,10 +81,43 @@ impl RedisCache {
             .connection_timeout(CALL_TIMEOUT)
             .retry_connection(false)
             .build_unchecked(manager);
+        let near = Arc::new(NearCache::new());
+        let tracker = tokio::spawn(track(
+            Arc::downgrade(&near),
+            url.to_owned(),
+            prefix.to_owned(),
+        ));
         Ok(RedisCache {
             pool,
             prefix: prefix.to_owned(),
+            near,
+            touched: moka::sync::Cache::builder()
+                .max_capacity(200_000)
+                .time_to_live(MAX_TOUCH_INTERVAL)
+                .build(),
+            _tracker: TrackerHandle(tracker.abort_handle()),
         })
+    }
+
+    /// Whether the local copy is in use (the invalidation tracker is connected).
+    pub fn is_tracking(&self) -> bool {
+        self.near.is_live()
+    }
+
+    fn tracked(&self, key: &str) -> bool {
+        NearCache::is_tracked(&self.prefix, key)
+    }
+
+    /// After a write through this replica: its next read must not see the old value.
+    fn forget(&self, key: &str) {
+        if self.tracked(key) {
+            self.near.invalidate(key);
+        }
+    }
+
+    async fn get_remote(&self, key: String) -> Result<Option<String>, CacheError> {
+        self.call(|c| Box::pin(async move { c.get(key).await }))
+            .await
     }
 
     fn key(&self, key: &str) -> String {
@@ -115,58 +161,106 @@ fn secs(ttl: Duration) -> u64 {
 impl Cache for RedisCache {
     async fn get(&self, key: &str) -> Result<Option<String>, CacheError> {
         let key = self.key(key);
-        self.call(|c| Box::pin(async move { c.get(key).await }))
-            .await
+        if !self.tracked(&key) {
+            return self.get_remote(key).await;
+        }
+        if let Some(value) = self.near.get(&key) {
+            return Ok(Some(value));
+        }
+        let ticket = self.near.ticket(&key);
+        let value = self.get_remote(key.clone()).await?;
+        if let Some(value) = &value {
+            self.near.put(ticket, &key, value.clone());
+        }
+        Ok(value)
     }
 
-    async fn get_and_touch(&self, key: &str, ttl: Duration) -> Result<Option<String>, CacheError> {
-        let key = self.key(key);
-        self.call(|c| {
-            Box::pin(async move {
-                redis::cmd("GETEX")
-                    .arg(key)
-                    .arg("EX")
-                    .arg(secs(ttl))
-                    .query_async(c)
-                    .await
+    async fn get_and_touch(
+        &self,
+        key: &str,
+        ttl: Duration,
+        freshness: Freshness,
+    ) -> Result<Option<String>, CacheError> {
+        let full = self.key(key);
+        let interval = (ttl / 4).min(MAX_TOUCH_INTERVAL);
+        let recently_touched = self
+            .touched
+            .get(&full)
+            .is_some_and(|at| at.elapsed() < interval);
+        if recently_touched && freshness == Freshness::Tracked && self.tracked(&full) {
+            let value = self.get(key).await?;
+            if value.is_none() {
+                self.touched.invalidate(&full);
+            }
+            return Ok(value);
+        }
+        let key = full.clone();
+        let value: Option<String> = self
+            .call(|c| {
+                Box::pin(async move {
+                    redis::cmd("GETEX")
+                        .arg(key)
+                        .arg("EX")
+                        .arg(secs(ttl))
+                        .query_async(c)
+                        .await
+                })
             })
-        })
-        .await
+            .await?;
+        // Not copied locally: the touch is a write, and Redis is about to invalidate it.
+        match value {
+            Some(_) => self.touched.insert(full, Instant::now()),
+            None => self.touched.invalidate(&full),
+        }
+        Ok(value)
     }
 
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError> {
         let key = self.key(key);
         let value = value.to_owned();
-        self.call(|c| Box::pin(async move { c.set_ex(key, value, secs(ttl)).await }))
-            .await
+        let written = key.clone();
+        self.call(|c| {
+            Box::pin(async move { c.set_ex::<_, _, ()>(written, value, secs(ttl)).await })
+        })
+        .await?;
+        self.forget(&key);
+        Ok(())
     }
 
     async fn delete(&self, key: &str) -> Result<(), CacheError> {
         let key = self.key(key);
-        self.call(|c| Box::pin(async move { c.del(key).await }))
-            .await
+        let deleted = key.clone();
+        // Forgotten even when the call fails: it may have reached Redis.
+        let result = self
+            .call(|c| Box::pin(async move { c.del(deleted).await }))
+            .await;
+        self.forget(&key);
+        self.touched.invalidate(&key);
+        result
     }
 
     async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, CacheError> {
         let key = self.key(key);
         // INCR and EXPIRE NX in one round trip: the ttl is set when the counter is born
         // and not pushed back by later increments.
-        let (value, _): (i64, i64) = self
+        let counter = key.clone();
+        let result = self
             .call(|c| {
                 Box::pin(async move {
                     redis::pipe()
                         .atomic()
-                        .incr(&key, 1)
+                        .incr(&counter, 1)
                         .cmd("EXPIRE")
-                        .arg(&key)
+                        .arg(&counter)
                         .arg(secs(ttl))
                         .arg("NX")
-                        .query_async(c)
+                        .query_async::<(i64, i64)>(c)
                         .await
                 })
             })
-            .await?;
-        Ok(value)
+            .await;
+        self.forget(&key);
+        Ok(result?.0)
     }
 
     async fn get_versioned(
@@ -176,19 +270,35 @@ impl Cache for RedisCache {
     ) -> Result<(String, Option<String>), CacheError> {
         let generation_key = self.key(generation_key);
         let value_prefix = self.key(value_prefix);
+        if let Some((generation, value)) = self.near.get_versioned(&generation_key, &value_prefix) {
+            return Ok((generation, Some(value)));
+        }
+        let ticket = self.near.ticket(&generation_key);
+        let (keys, prefix) = (generation_key.clone(), value_prefix.clone());
         // EVAL with the script text: Redis keeps it compiled after the first call.
-        self.call(|c| {
-            Box::pin(async move {
-                redis::cmd("EVAL")
-                    .arg(VERSIONED_GET)
-                    .arg(1)
-                    .arg(generation_key)
-                    .arg(value_prefix)
-                    .query_async(c)
-                    .await
+        let (generation, value): (String, Option<String>) = self
+            .call(|c| {
+                Box::pin(async move {
+                    redis::cmd("EVAL")
+                        .arg(VERSIONED_GET)
+                        .arg(1)
+                        .arg(keys)
+                        .arg(prefix)
+                        .query_async(c)
+                        .await
+                })
             })
-        })
-        .await
+            .await?;
+        if let Some(value) = &value {
+            self.near.put_versioned(
+                ticket,
+                &generation_key,
+                &value_prefix,
+                generation.clone(),
+                value.clone(),
+            );
+        }
+        Ok((generation, value))
     }
 
     async fn ping(&self) -> Result<(), CacheError> {
