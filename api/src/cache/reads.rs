@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::Cache;
-use crate::ledger::{Account, Error, Ledger, User};
+use crate::ledger::{Account, Cursor, Error, HistoryPage, Ledger, User};
 use crate::metrics::Metrics;
 
 /// How long a cached read may live. Generations make it correct; the ttl only bounds
@@ -48,18 +48,38 @@ impl CachedReads {
             .await
     }
 
-    /// Marks every cached read of these users stale. Called after the commit.
+    /// A page of an account's history. The first page (what a dashboard shows) is
+    /// cached like the balances it must agree with; later pages are read as asked.
+    pub async fn history(
+        &self,
+        user_id: i64,
+        account_id: i64,
+        first: u64,
+        after: Option<Cursor>,
+    ) -> Result<HistoryPage, Error> {
+        if after.is_some() {
+            return self.ledger.history(user_id, account_id, first, after).await;
+        }
+        self.read(&format!("history:{account_id}:{first}"), user_id, || {
+            self.ledger.history(user_id, account_id, first, None)
+        })
+        .await
+    }
+
+    /// Marks every cached read of these users stale. Called after the commit; the bumps
+    /// go out together (one multiplexed connection pipelines them).
     pub async fn invalidate(&self, user_ids: &[i64]) {
-        for user_id in user_ids {
+        let bumps = user_ids.iter().map(|&user_id| async move {
             if let Err(e) = self
                 .cache
-                .incr(&generation_key(*user_id), GENERATION_TTL)
+                .incr(&generation_key(user_id), GENERATION_TTL)
                 .await
             {
                 // The entries that could now be stale expire within READ_TTL.
                 tracing::warn!(user_id, error = %e, "could not bump the cache generation");
             }
-        }
+        });
+        futures::future::join_all(bumps).await;
     }
 
     async fn read<T, F, Fut>(&self, what: &str, user_id: i64, load: F) -> Result<T, Error>

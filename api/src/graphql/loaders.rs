@@ -1,13 +1,19 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::Loader;
+use async_graphql::dataloader::{DataLoader, Loader, LruCache};
 
 use crate::error::Error;
 use crate::ledger::{self, Ledger};
 
 /// Account numbers by account id, batched per request.
 pub struct AccountNumbers(pub Ledger);
+
+/// The loader as the schema holds it, with its cache.
+pub type AccountNumberLoader = DataLoader<AccountNumbers, LruCache>;
+
+/// Account numbers kept by the schema-wide loader (well under a MiB).
+pub const REMEMBERED_NUMBERS: usize = 10_000;
 
 /// The loader's error must be `Clone`; it becomes an api error in the resolver.
 #[derive(Clone, Debug)]

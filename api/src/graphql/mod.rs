@@ -1,6 +1,7 @@
 //! The GraphQL API: the schema split by domain and merged, thin resolvers over the
 //! ledger, limits on depth and complexity, and the HTTP handlers.
 
+mod documents;
 mod inputs;
 mod loaders;
 mod mutation;
@@ -9,7 +10,7 @@ mod scalars;
 mod spans;
 mod types;
 
-use async_graphql::dataloader::DataLoader;
+use async_graphql::dataloader::{DataLoader, LruCache};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
@@ -52,9 +53,13 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
 pub fn schema(services: Services) -> BankSchema {
     let mut builder = builder()
         .extension(spans::ResolverSpans)
-        .data(DataLoader::new(
+        .extension(documents::DocumentCache::new())
+        // Account numbers never change once issued, so the loader remembers them across
+        // requests: a dashboard's counterparties usually cost no query at all.
+        .data(DataLoader::with_cache(
             loaders::AccountNumbers(services.ledger.clone()),
             tokio::spawn,
+            LruCache::new(loaders::REMEMBERED_NUMBERS),
         ))
         .data(services.clone());
     if !services.config.introspection {

@@ -1,10 +1,9 @@
 //! GraphQL types of their own, built from ledger values (never database models).
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::loaders::AccountNumbers;
+use super::loaders::AccountNumberLoader;
 use super::scalars::Money;
 use super::state;
 use crate::error::Error;
@@ -102,7 +101,7 @@ pub async fn history(
     let first = ledger::page_size(first.map(i64::from))?;
     let after = after.as_deref().map(Cursor::parse).transpose()?;
     let page = state(ctx)
-        .ledger
+        .reads
         .history(user_id, account_id, first, after)
         .await?;
     Ok(TransactionConnection::from(page))
@@ -145,7 +144,7 @@ impl Transaction {
 /// A page of history lists each counterparty again and again; the loader fetches all
 /// the numbers of a page in one query.
 async fn account_number(ctx: &Context<'_>, id: i64) -> Result<String, Error> {
-    ctx.data_unchecked::<DataLoader<AccountNumbers>>()
+    ctx.data_unchecked::<AccountNumberLoader>()
         .load_one(id)
         .await
         .map_err(|e| e.into_error())?

@@ -9,7 +9,7 @@ use super::{Cursor, Error, Ledger, Transaction};
 pub const DEFAULT_PAGE: u64 = 20;
 pub const MAX_PAGE: u64 = 100;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct HistoryPage {
     pub items: Vec<Transaction>,
     pub has_next_page: bool,

@@ -138,7 +138,7 @@ async fn transactions(
     let account_id = ledger::parse_id(&query.account_id, "account_id")?;
     let page = state
         .services
-        .ledger
+        .reads
         .history(reader.user_id, account_id, HISTORY_LIMIT, None)
         .await?;
     Ok(axum::Json(
