@@ -155,7 +155,16 @@ async fn sigkill_mid_load_then_retries_apply_each_transfer_at_most_once() {
                 }
             }));
         }
-        tokio::time::sleep(Duration::from_millis(700)).await;
+        // Kill once a quarter of the intents are answered: by progress, not by the clock,
+        // which a faster build or machine would outrun.
+        let started = Instant::now();
+        while outcomes.lock().await.len() < 16 * 25 / 4 {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "no progress before the kill"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         let before_kill = outcomes.lock().await.len();
         api.kill9();
         tokio::time::sleep(Duration::from_millis(500)).await;
