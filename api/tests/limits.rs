@@ -96,3 +96,26 @@ async fn deep_queries_alias_bombs_and_huge_bodies_are_refused_early() {
         assert!(!response.status().is_server_error());
     }
 }
+
+#[tokio::test]
+async fn a_document_validated_once_is_still_refused_when_its_variables_make_it_too_costly() {
+    // Parsed documents and validations are remembered; the variables are part of what a
+    // validation is remembered under, so a cheap run cannot vouch for an expensive one.
+    let app = TestApp::spawn(Backend::Sqlite, CacheKind::Memory).await;
+    let query = "query($n: Int) { accounts { transactions(first: $n) { edges { node { id amount description } } } } }";
+    for _ in 0..2 {
+        let cheap = app.gql(None, query, json!({ "n": 5 })).await;
+        assert_eq!(
+            error_code(&cheap),
+            Some("UNAUTHENTICATED"),
+            "validated, then refused for want of a token: {cheap}"
+        );
+        let costly = app.gql(None, query, json!({ "n": 100000 })).await;
+        assert_eq!(error_code(&costly), Some("BAD_USER_INPUT"), "{costly}");
+    }
+    // A syntax error is never remembered as a document.
+    for _ in 0..2 {
+        let broken = app.gql(None, "{ accounts { id ", json!({})).await;
+        assert_eq!(error_code(&broken), Some("BAD_USER_INPUT"), "{broken}");
+    }
+}

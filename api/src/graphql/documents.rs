@@ -1,36 +1,90 @@
-//! Parsed documents remembered by their text. Clients send the same few operations over
-//! and over (the web front end only sends its compiled-in ones), and parsing is a large
-//! share of a small query's cost. Only documents that parsed and passed the parse-time
-//! limits are kept, so a cached one skips nothing that could have refused it.
+//! Parsed and validated documents remembered by their text. Clients send the same few
+//! operations over and over (the web front end only sends its compiled-in ones), and
+//! parsing and validating are a large share of a small query's cost.
+//!
+//! Both are pure functions of what is cached on: a document of its text; a validation of
+//! the text, the operation name and the variables (complexity counts `first: $n`), against
+//! a schema that never changes while the process runs. Only successes are kept, so a
+//! cached document or validation skips nothing that could have refused the request.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
+    NextValidation,
+};
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{ServerResult, Variables};
+use async_graphql::{Request, ServerError, ServerResult, ValidationResult, Variables};
 
-/// Distinct documents kept; each is a few KiB at most.
+/// Distinct documents (and validations) kept; each is a few KiB at most.
 const CAPACITY: u64 = 512;
-/// Longer documents are parsed every time, so the cache cannot be filled with huge ones.
+/// Longer documents are handled afresh every time, so the cache cannot be filled with
+/// huge ones.
 const MAX_CACHED_LEN: usize = 8 * 1024;
+/// Requests with more variables than this are validated afresh.
+const MAX_CACHED_VARIABLES_LEN: usize = 1024;
 
 #[derive(Clone)]
-pub struct DocumentCache(moka::sync::Cache<Arc<str>, ExecutableDocument>);
+pub struct DocumentCache {
+    documents: moka::sync::Cache<Arc<str>, ExecutableDocument>,
+    validations: moka::sync::Cache<Arc<str>, ValidationResult>,
+}
 
 impl DocumentCache {
     pub fn new() -> DocumentCache {
-        DocumentCache(moka::sync::Cache::new(CAPACITY))
+        DocumentCache {
+            documents: moka::sync::Cache::new(CAPACITY),
+            validations: moka::sync::Cache::new(CAPACITY),
+        }
     }
 }
 
 impl ExtensionFactory for DocumentCache {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(self.clone())
+        Arc::new(ForRequest {
+            cache: self.clone(),
+            validation_key: Mutex::new(None),
+        })
+    }
+}
+
+/// The extension as one request sees it: the caches, and what this request's validation
+/// would be remembered under.
+struct ForRequest {
+    cache: DocumentCache,
+    validation_key: Mutex<Option<Arc<str>>>,
+}
+
+impl ForRequest {
+    fn validation_key(&self) -> Option<Arc<str>> {
+        self.validation_key.lock().ok().and_then(|key| key.clone())
     }
 }
 
 #[async_trait::async_trait]
-impl Extension for DocumentCache {
+impl Extension for ForRequest {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        if request.query.len() <= MAX_CACHED_LEN
+            && let Ok(variables) = serde_json::to_string(&request.variables)
+            && variables.len() <= MAX_CACHED_VARIABLES_LEN
+            && let Ok(mut key) = self.validation_key.lock()
+        {
+            let operation = request.operation_name.as_deref().unwrap_or("");
+            // The query text cannot contain a NUL outside a string literal, and JSON
+            // escapes it inside one, so the parts cannot run into each other.
+            *key = Some(Arc::from(format!(
+                "{operation}\0{variables}\0{}",
+                request.query
+            )));
+        }
+        next.run(ctx, request).await
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -41,11 +95,31 @@ impl Extension for DocumentCache {
         if query.len() > MAX_CACHED_LEN {
             return next.run(ctx, query, variables).await;
         }
-        if let Some(document) = self.0.get(query) {
+        if let Some(document) = self.cache.documents.get(query) {
             return Ok(document);
         }
         let document = next.run(ctx, query, variables).await?;
-        self.0.insert(Arc::from(query), document.clone());
+        self.cache
+            .documents
+            .insert(Arc::from(query), document.clone());
         Ok(document)
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let key = self.validation_key();
+        if let Some(key) = &key
+            && let Some(result) = self.cache.validations.get(key)
+        {
+            return Ok(result);
+        }
+        let result = next.run(ctx).await?;
+        if let Some(key) = key {
+            self.cache.validations.insert(key, result);
+        }
+        Ok(result)
     }
 }
