@@ -47,7 +47,7 @@ impl Ledger {
         Ledger {
             db,
             writes,
-            passwords: Passwords::per_core(),
+            passwords: Passwords::for_this_machine(),
         }
     }
 

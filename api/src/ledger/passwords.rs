@@ -3,8 +3,8 @@
 //! A hash at the library's recommended cost (OWASP's first choice: 19 MiB, 2 passes)
 //! takes tens of milliseconds of one core and 19 MiB of memory. Allocated per hash, that
 //! memory stayed in glibc's per-thread heaps: twenty sign-ins left 190 MiB resident. A
-//! fixed set of threads, one per core, each reusing one 19 MiB block, bounds both the CPU
-//! taken from other requests and the memory, and a burst of sign-ins simply queues.
+//! fixed set of threads, one per two cores, each reusing one 19 MiB block, bounds both the
+//! CPU taken from other requests and the memory, and a burst of sign-ins simply queues.
 
 use std::cell::RefCell;
 use std::fmt::Display;
@@ -36,10 +36,12 @@ impl std::fmt::Debug for Passwords {
 }
 
 impl Passwords {
-    /// One thread per core, at most four: more would only take turns on the same cores.
-    pub fn per_core() -> Passwords {
+    /// One thread per two cores (at least one, at most four): a storm of sign-ins can
+    /// take at most half the machine from everything else, and holds one 19 MiB block
+    /// per thread. On 2 cores that is one thread, about 60 sign-ins a second.
+    pub fn for_this_machine() -> Passwords {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Passwords::with_threads(cores.clamp(1, 4))
+        Passwords::with_threads((cores / 2).clamp(1, 4))
     }
 
     pub fn with_threads(threads: usize) -> Passwords {
