@@ -148,15 +148,28 @@ impl ApiClient {
             tracing::warn!(%status, operation = body.operation_name, "api answered an error");
             return Err(Error::Unavailable);
         }
+        let bytes = response.bytes().await.map_err(|e| {
+            tracing::error!(error = %e, %status, operation = body.operation_name, "unreadable api answer");
+            if e.is_timeout() {
+                Error::Unavailable
+            } else {
+                Error::Internal
+            }
+        })?;
+        // The common answer (data, no errors) is read straight into the typed shape.
+        if let Ok(graphql_client::Response {
+            data: Some(data),
+            errors: None,
+            ..
+        }) = serde_json::from_slice::<graphql_client::Response<Q::ResponseData>>(&bytes)
+        {
+            return Ok(data);
+        }
         // Errors first: with an error, `data` may be partial and not fit the typed shape.
-        let parsed: graphql_client::Response<serde_json::Value> =
-            response.json().await.map_err(|e| {
+        let parsed: graphql_client::Response<serde_json::Value> = serde_json::from_slice(&bytes)
+            .map_err(|e| {
                 tracing::error!(error = %e, %status, operation = body.operation_name, "unreadable api answer");
-                if e.is_timeout() {
-                    Error::Unavailable
-                } else {
-                    Error::Internal
-                }
+                Error::Internal
             })?;
         if let Some(error) = parsed.errors.as_deref().and_then(<[_]>::first) {
             let code = error

@@ -3,6 +3,11 @@
 
 use std::process::ExitCode;
 
+/// Rendering pages and reading api answers is many small allocations; glibc's allocator
+/// took a fifth of the web's CPU on the dashboard (docs/benchmarks.md), mimalloc far less.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = match web::Config::from_env() {
