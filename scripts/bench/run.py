@@ -275,6 +275,8 @@ def write_report(results, rss, ready_ms, rss_after, profiles):
         if baseline and baseline in results:
             value = r["rps"] / results[baseline]["rps"]
             ratio = f"{value:.2f}"
+            if baseline == "hello-scripted" and "hello" in results:
+                ratio += f" ({r['rps'] / results['hello']['rps']:.2f} vs. plain wrk)"
             if target:
                 verdict = f"≥ {target} {'met' if value >= target else 'missed'}"
         if name.startswith("accounts") and r["p99"] > 25:
