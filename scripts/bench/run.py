@@ -156,16 +156,38 @@ def profile(script_args, port, seconds, pids):
     return {"share": share, "api_top": top}
 
 
+def start_local_services():
+    """The default PostgreSQL and Redis on this machine, started when they are down (as
+    scripts/test does); BENCH_PG / BENCH_REDIS pointing elsewhere are left alone."""
+    if "BENCH_PG" not in os.environ and subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"]).returncode != 0:
+        versions = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []
+        if versions:
+            run(["pg_ctlcluster", "--skip-systemctl-redirect", versions[0], "main", "start"])
+        for _ in range(50):
+            if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"]).returncode == 0:
+                break
+            time.sleep(0.2)
+    ping = ["redis-cli", "-h", "127.0.0.1", "-p", "6379", "ping"]
+    if "BENCH_REDIS" not in os.environ and subprocess.run(ping, capture_output=True).returncode != 0:
+        run(["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379",
+             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+        for _ in range(50):
+            if subprocess.run(ping, capture_output=True).returncode == 0:
+                break
+            time.sleep(0.2)
+
+
 def main():
     only = set(filter(None, os.environ.get("BENCH_SCENARIOS", "").split(",")))
     packages = {"wrk": "wrk", "pgbench": "postgresql-client", "psql": "postgresql-client",
-                "redis-cli": "redis-tools", "perf": "linux-perf"}
+                "pg_isready": "postgresql-client", "redis-cli": "redis-tools", "perf": "linux-perf"}
     missing = sorted({pkg for tool, pkg in packages.items() if not shutil.which(tool)})
     if missing and shutil.which("apt-get") and os.geteuid() == 0:
         run(["apt-get", "install", "-y", "-qq", *missing], stdout=subprocess.DEVNULL)
     for tool in ["wrk", "pgbench", "psql", "redis-cli"]:
         if not shutil.which(tool):
             raise SystemExit(f"{tool} is missing: apt-get install wrk postgresql-client redis-tools")
+    start_local_services()
     # Two builds: examples bring in dev-dependency features, which would change (and
     # rebuild) the product binaries if built in the same invocation.
     run(["cargo", "build", "--release", "--locked", "-p", "api", "-p", "web", "--bins"], cwd=ROOT)
