@@ -32,13 +32,13 @@ const RECONNECT_DELAY: Duration = Duration::from_millis(250);
 const BUCKETS: usize = 64;
 
 /// Key prefixes (after the deployment's own prefix) whose values are copied locally.
-pub const TRACKED: [&str; 2] = ["session:", "gen:"];
+const TRACKED: [&str; 2] = ["session:", "gen:"];
 
 /// A generation and the values cached under it, by value prefix.
 #[derive(Clone, Debug)]
-pub struct Versioned {
-    pub generation: String,
-    pub values: Vec<(String, String)>,
+struct Versioned {
+    generation: String,
+    values: Vec<(String, String)>,
 }
 
 /// Proof that a Redis read started while nothing could invalidate its result unseen.
@@ -171,8 +171,13 @@ impl NearCache {
     }
 
     fn set_live(&self, live: bool) {
-        self.resets.fetch_add(1, Ordering::AcqRel);
         self.live.store(live, Ordering::Release);
+        self.forget_all();
+    }
+
+    /// Forgets every local copy, and every read still in flight.
+    fn forget_all(&self) {
+        self.resets.fetch_add(1, Ordering::AcqRel);
         self.plain.invalidate_all();
         self.versioned.invalidate_all();
     }
@@ -188,7 +193,7 @@ impl NearCache {
                     }
                 }
                 // A null key list means Redis flushed everything.
-                _ => self.set_live(self.is_live()),
+                _ => self.forget_all(),
             },
             PushKind::Disconnection => self.set_live(false),
             _ => {}

@@ -120,6 +120,23 @@ impl RedisCache {
             .await
     }
 
+    /// A plain read of a key that already carries the prefix: the local copy when there
+    /// is one, else Redis, kept locally when the key is tracked and no invalidation raced.
+    async fn get_prefixed(&self, key: String) -> Result<Option<String>, CacheError> {
+        if !self.tracked(&key) {
+            return self.get_remote(key).await;
+        }
+        if let Some(value) = self.near.get(&key) {
+            return Ok(Some(value));
+        }
+        let ticket = self.near.ticket(&key);
+        let value = self.get_remote(key.clone()).await?;
+        if let Some(value) = &value {
+            self.near.put(ticket, &key, value.clone());
+        }
+        Ok(value)
+    }
+
     fn key(&self, key: &str) -> String {
         format!("{}{key}", self.prefix)
     }
@@ -160,19 +177,7 @@ fn secs(ttl: Duration) -> u64 {
 #[async_trait::async_trait]
 impl Cache for RedisCache {
     async fn get(&self, key: &str) -> Result<Option<String>, CacheError> {
-        let key = self.key(key);
-        if !self.tracked(&key) {
-            return self.get_remote(key).await;
-        }
-        if let Some(value) = self.near.get(&key) {
-            return Ok(Some(value));
-        }
-        let ticket = self.near.ticket(&key);
-        let value = self.get_remote(key.clone()).await?;
-        if let Some(value) = &value {
-            self.near.put(ticket, &key, value.clone());
-        }
-        Ok(value)
+        self.get_prefixed(self.key(key)).await
     }
 
     async fn get_and_touch(
@@ -188,7 +193,7 @@ impl Cache for RedisCache {
             .get(&full)
             .is_some_and(|at| at.elapsed() < interval);
         if recently_touched && freshness == Freshness::Tracked && self.tracked(&full) {
-            let value = self.get(key).await?;
+            let value = self.get_prefixed(full.clone()).await?;
             if value.is_none() {
                 self.touched.invalidate(&full);
             }

@@ -51,10 +51,6 @@ impl Ledger {
         }
     }
 
-    pub fn passwords(&self) -> &Passwords {
-        &self.passwords
-    }
-
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
     }

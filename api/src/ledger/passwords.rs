@@ -25,7 +25,7 @@ pub struct Passwords {
 }
 
 struct Inner {
-    jobs: Mutex<mpsc::Sender<Job>>,
+    jobs: mpsc::Sender<Job>,
     decoy: OnceLock<String>,
 }
 
@@ -70,7 +70,7 @@ impl Passwords {
         }
         Passwords {
             inner: Arc::new(Inner {
-                jobs: Mutex::new(sender),
+                jobs: sender,
                 decoy: OnceLock::new(),
             }),
         }
@@ -113,11 +113,7 @@ impl Passwords {
                 let _ = reply.send(work());
             }
         });
-        let sent = match self.inner.jobs.lock() {
-            Ok(jobs) => jobs.send(job).is_ok(),
-            Err(_) => false,
-        };
-        if !sent {
+        if self.inner.jobs.send(job).is_err() {
             return Err(Error::internal(anyhow::anyhow!(
                 "no password hashing thread is running"
             )));
