@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::auth::{ThrottleSettings, TrustedProxies};
 use crate::ledger::db::PoolSettings;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,9 +45,10 @@ pub struct Config {
     pub migrate_on_start: bool,
     /// Create the demo users on start (the all-in-one).
     pub seed_demo: bool,
-    /// Failed logins in a row before a username is locked, and for how long.
-    pub login_max_failures: i64,
-    pub login_lockout: Duration,
+    /// Sign-in throttling: free failures per scope and how long the delays grow.
+    pub login_throttle: ThrottleSettings,
+    /// Proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// One bad variable: which one and what it should have been.
@@ -79,8 +81,8 @@ impl Config {
             redis_key_prefix: "banking:".into(),
             migrate_on_start: true,
             seed_demo: false,
-            login_max_failures: 5,
-            login_lockout: Duration::from_secs(15 * 60),
+            login_throttle: ThrottleSettings::default(),
+            trusted_proxies: TrustedProxies::loopback(),
         }
     }
 
@@ -180,6 +182,14 @@ impl Config {
         }
         if let Some(n) = lookup("REDIS_POOL_SIZE") {
             config.redis_pool_size = number("REDIS_POOL_SIZE", &n, 1, 1000)? as u32;
+        }
+        if let Some(cidrs) = lookup("TRUSTED_PROXIES") {
+            config.trusted_proxies = cidrs.parse().map_err(|why: String| {
+                bad(
+                    "TRUSTED_PROXIES",
+                    &format!("must be comma-separated CIDRs such as 10.0.0.0/8 ({why})"),
+                )
+            })?;
         }
         config.migrate_on_start = flag(&lookup, "MIGRATE_ON_START", true)?;
         config.seed_demo = flag(&lookup, "SEED_DEMO", false)?;
@@ -305,6 +315,7 @@ mod tests {
             ("SESSION_TTL_SECS", "-5"),
             ("GRAPHIQL", "maybe"),
             ("CORS_ORIGINS", "not an origin"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8,everyone"),
         ] {
             let err = from(&[(var, value)]).expect_err(var);
             assert_eq!(err.var, var);

@@ -19,7 +19,10 @@ pub enum Error {
     Unauthenticated(&'static str),
     /// A valid token that may not do this (a read-only token used to write).
     Forbidden(&'static str),
-    RateLimited,
+    /// Too many attempts from here; the next one may come after `retry_after`.
+    RateLimited {
+        retry_after: std::time::Duration,
+    },
     /// A dependency (database, cache) is down; try again later.
     Unavailable(String),
     Internal(anyhow::Error),
@@ -37,7 +40,7 @@ impl Error {
             Error::Ledger(L::Unavailable(_)) | Error::Unavailable(_) => "UNAVAILABLE",
             Error::Ledger(L::Internal(_)) | Error::Internal(_) => "INTERNAL",
             Error::Forbidden(_) => "FORBIDDEN",
-            Error::RateLimited => "RATE_LIMITED",
+            Error::RateLimited { .. } => "RATE_LIMITED",
         }
     }
 
@@ -60,7 +63,10 @@ impl Error {
         match self {
             Error::Ledger(e) => e.to_string(),
             Error::Unauthenticated(why) | Error::Forbidden(why) => (*why).to_owned(),
-            Error::RateLimited => "too many failed sign-ins; try again later".to_owned(),
+            Error::RateLimited { retry_after } => format!(
+                "too many failed sign-ins from here; try again in {} seconds",
+                retry_after.as_secs().max(1)
+            ),
             Error::Unavailable(_) => {
                 "a service the bank depends on is unavailable; try again shortly".to_owned()
             }
@@ -99,7 +105,16 @@ impl From<Error> for async_graphql::Error {
     fn from(e: Error) -> async_graphql::Error {
         e.log();
         let code = e.code();
-        async_graphql::Error::new(e.message()).extend_with(|_, ext| ext.set("code", code))
+        let retry_after = match &e {
+            Error::RateLimited { retry_after } => Some(retry_after.as_secs().max(1)),
+            _ => None,
+        };
+        async_graphql::Error::new(e.message()).extend_with(|_, ext| {
+            ext.set("code", code);
+            if let Some(secs) = retry_after {
+                ext.set("retryAfter", secs);
+            }
+        })
     }
 }
 
@@ -108,6 +123,12 @@ impl IntoResponse for Error {
         self.log();
         let body = serde_json::json!({ "detail": self.message(), "code": self.code() });
         let mut response = (self.status(), Json(body)).into_response();
+        if let Error::RateLimited { retry_after } = &self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after.as_secs().max(1)),
+            );
+        }
         if self.status() == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,

@@ -10,6 +10,7 @@ use reqwest::header::{AUTHORIZATION, HeaderValue};
 
 use tracing::Instrument;
 
+use crate::client_address::{Origin, TrustedProxies};
 use crate::error::Error;
 use crate::metrics::WebMetrics;
 use crate::telemetry::inject_trace;
@@ -47,11 +48,13 @@ operation!(
     "queries/create_read_only_token.graphql"
 );
 
-/// Who is asking: the session token (if signed in) and the trace to continue.
+/// Who is asking: the session token (if signed in), the trace to continue, and where
+/// the browser's request came from.
 #[derive(Clone, Debug, Default)]
 pub struct Caller {
     pub token: Option<String>,
     pub traceparent: Option<HeaderValue>,
+    pub origin: Option<Origin>,
 }
 
 #[derive(Clone)]
@@ -60,6 +63,7 @@ pub struct ApiClient {
     graphql: Url,
     ready: Url,
     metrics: Option<Arc<WebMetrics>>,
+    trusted_proxies: TrustedProxies,
 }
 
 impl ApiClient {
@@ -79,7 +83,14 @@ impl ApiClient {
             graphql,
             ready,
             metrics: None,
+            trusted_proxies: TrustedProxies::loopback(),
         })
+    }
+
+    /// Whose `X-Forwarded-For` to believe when working out the browser's address.
+    pub fn with_trusted_proxies(mut self, trusted: TrustedProxies) -> ApiClient {
+        self.trusted_proxies = trusted;
+        self
     }
 
     /// Counts every call by operation and outcome.
@@ -129,6 +140,13 @@ impl ApiClient {
         let mut request = self.http.post(self.graphql.clone()).json(&body);
         if let Some(token) = &caller.token {
             request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        // The api throttles sign-ins by the browser's address; it believes this header
+        // because this server is one of its trusted proxies. One address, worked out
+        // here by the same rule, so nothing the browser wrote passes through unchecked.
+        if let Some(origin) = &caller.origin {
+            let client = self.trusted_proxies.client(origin);
+            request = request.header("x-forwarded-for", client.to_string());
         }
         // This call's own span continues the page's trace; without an exporter it has no
         // trace context, and the caller's traceparent is passed on as it came.

@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 
 use reqwest::Url;
 
+use crate::client_address::TrustedProxies;
+
 pub use banking_telemetry::LogFormat;
 
 /// Where the GraphQL API is.
@@ -27,6 +29,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Where traces go (OTLP/HTTP); none are exported when unset.
     pub otel_endpoint: Option<String>,
+    /// Proxies whose `X-Forwarded-For` names the browser (`TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// One bad variable: which one and what it should have been.
@@ -75,9 +79,19 @@ impl Config {
             Some("json") => LogFormat::Json,
             Some(_) => return Err(bad("LOG_FORMAT", "must be json or pretty")),
         };
+        let trusted_proxies = match lookup("TRUSTED_PROXIES") {
+            Some(cidrs) => cidrs.parse().map_err(|why: String| {
+                bad(
+                    "TRUSTED_PROXIES",
+                    &format!("must be comma-separated CIDRs such as 10.0.0.0/8 ({why})"),
+                )
+            })?,
+            None => TrustedProxies::loopback(),
+        };
         Ok(Config {
             api,
             bind,
+            trusted_proxies,
             cookie_secure,
             log_level,
             log_format,
@@ -170,6 +184,7 @@ mod tests {
             ("COOKIE_SECURE", "maybe"),
             ("LOG_FORMAT", "xml"),
             ("LOG_LEVEL", "[[["),
+            ("TRUSTED_PROXIES", "10.0.0.0/8,everyone"),
         ] {
             let err = from(&[("API_URL", "http://api:8000/graphql"), (var, value)]).expect_err(var);
             assert_eq!(err.var, var);

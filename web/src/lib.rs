@@ -3,6 +3,7 @@
 //! `embedded` feature — the all-in-one that runs the api in the same process.
 
 pub mod client;
+pub mod client_address;
 pub mod config;
 pub mod error;
 pub mod format;

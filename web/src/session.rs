@@ -9,7 +9,9 @@
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
 use axum::http::header::{CONTENT_TYPE, COOKIE, HOST, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
@@ -24,6 +26,7 @@ use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
 
 use crate::client::Caller;
+use crate::client_address::Origin;
 use crate::error::Error;
 
 pub const SESSION_COOKIE: &str = "bank_session";
@@ -111,21 +114,35 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
     }
 }
 
-/// The W3C trace context of the incoming request, passed on to the api.
+/// The W3C trace context of the incoming request, and where it came from, passed on to
+/// the api.
 #[derive(Clone, Debug, Default)]
-pub struct Trace(pub Option<HeaderValue>);
+pub struct Trace(pub Option<HeaderValue>, pub Option<Origin>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Trace {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Trace, Self::Rejection> {
-        Ok(Trace(
-            parts
-                .headers
-                .get("traceparent")
-                .filter(|v| v.len() <= 128)
-                .cloned(),
-        ))
+        let traceparent = parts
+            .headers
+            .get("traceparent")
+            .filter(|v| v.len() <= 128)
+            .cloned();
+        // Without connection info (a router served without it) the api sees this server.
+        let origin = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| Origin {
+                peer: *peer,
+                forwarded_for: parts
+                    .headers
+                    .get_all("x-forwarded-for")
+                    .iter()
+                    .take(8)
+                    .cloned()
+                    .collect(),
+            });
+        Ok(Trace(traceparent, origin))
     }
 }
 
@@ -134,6 +151,7 @@ impl Trace {
         Caller {
             token: None,
             traceparent: self.0.clone(),
+            origin: self.1.clone(),
         }
     }
 
@@ -141,6 +159,7 @@ impl Trace {
         Caller {
             token: Some(session.token.clone()),
             traceparent: self.0.clone(),
+            origin: self.1.clone(),
         }
     }
 }

@@ -69,7 +69,8 @@ impl Application {
         let state = WebState {
             api: ApiClient::new(api_url.clone())
                 .context("building the HTTP client")?
-                .with_metrics(metrics.clone()),
+                .with_metrics(metrics.clone())
+                .with_trusted_proxies(config.trusted_proxies.clone()),
             demo_users: demo.as_ref().map(|d| d.0.clone()).unwrap_or_default(),
             demo_password: demo.as_ref().map(|d| d.1.clone()).unwrap_or_default(),
         };

@@ -1,6 +1,7 @@
 //! Authentication and authorization: sign-in with throttling, Biscuit tokens bound to
 //! live sessions, and the per-request capability resolvers and handlers ask for.
 
+mod client_address;
 mod request;
 mod sessions;
 mod throttle;
@@ -11,9 +12,10 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 
+pub use client_address::{ClientAddress, TrustedProxies};
 pub use request::{Reader, RequestAuth, Writer};
 pub use sessions::Sessions;
-pub use throttle::LoginThrottle;
+pub use throttle::{LoginThrottle, ThrottleSettings};
 pub use token::{Claims, Operation, TokenKeys};
 
 use crate::cache::Cache;
@@ -30,11 +32,14 @@ pub struct SessionToken {
     pub user: User,
 }
 
-/// A verified request: who it is, which session, and whether it may write.
+/// A verified request: who it is, which session, and whether its token is an attenuated
+/// copy (a read-only one): such a copy does not keep the owner's session alive. What it
+/// may do was already decided by its checks for the operation asked.
 #[derive(Clone, Debug)]
 pub struct Authorized {
     pub user_id: i64,
     pub session_id: String,
+    pub attenuated: bool,
 }
 
 #[derive(Clone)]
@@ -56,25 +61,27 @@ impl Auth {
         Auth {
             keys: Arc::new(keys),
             sessions: Sessions::new(cache.clone(), config.session_ttl),
-            throttle: LoginThrottle::new(cache, config.login_max_failures, config.login_lockout),
+            throttle: LoginThrottle::new(cache, config.login_throttle.clone()),
             token_ttl: config.token_ttl,
             metrics,
         }
     }
 
-    /// Verifies a password and starts a session. Five failures in a row lock the username
-    /// for a while: every attempt then answers RATE_LIMITED, the right password too.
+    /// Verifies a password and starts a session. Repeated failures slow down the
+    /// address they come from (and, far later, the username everywhere): an attempt
+    /// before its wait is over answers RATE_LIMITED, the right password too.
     #[tracing::instrument(skip(self, ledger, password))]
     pub async fn login(
         &self,
         ledger: &Ledger,
         username: &str,
         password: &str,
+        client: ClientAddress,
     ) -> Result<SessionToken, Error> {
-        let result = self.try_login(ledger, username, password).await;
+        let result = self.try_login(ledger, username, password, client).await;
         self.metrics.login(match &result {
             Ok(_) => "ok",
-            Err(Error::RateLimited) => "throttled",
+            Err(Error::RateLimited { .. }) => "throttled",
             Err(Error::Ledger(ledger::Error::InvalidCredentials)) => "failed",
             Err(_) => "unavailable",
         });
@@ -86,15 +93,23 @@ impl Auth {
         ledger: &Ledger,
         username: &str,
         password: &str,
+        client: ClientAddress,
     ) -> Result<SessionToken, Error> {
-        self.throttle.check(username).await?;
-        match ledger.authenticate(username, password).await {
+        let attempt = throttle::Attempt::new(username, client);
+        self.throttle.check(&attempt).await?;
+        let verdict = ledger.authenticate(username, password).await;
+        // Judged again: a delay that began while this password was being checked (other
+        // guesses sent at the same moment) withholds the answer.
+        let still_allowed = self.throttle.check(&attempt).await;
+        match verdict {
             Ok(user) => {
-                self.throttle.clear(username).await?;
+                still_allowed?;
+                self.throttle.succeeded(&attempt).await?;
                 self.start_session(user).await
             }
             Err(ledger::Error::InvalidCredentials) => {
-                self.throttle.record_failure(username).await?;
+                self.throttle.failed(&attempt).await?;
+                still_allowed?;
                 Err(ledger::Error::InvalidCredentials.into())
             }
             Err(other) => Err(other.into()),
@@ -112,15 +127,23 @@ impl Auth {
         })
     }
 
-    /// Checks the token for this operation and that its session is still alive.
+    /// Checks the token for this operation and that its session is still alive. Only the
+    /// owner's own token restarts the session's idle timer: a read-only copy polling
+    /// (an accountant's dashboard) must not keep an idle owner signed in.
     pub async fn authorize(&self, token: &str, operation: Operation) -> Result<Authorized, Error> {
         let claims = self.keys.verify(token, operation)?;
         self.sessions
-            .touch(&claims.session_id, claims.user_id, operation)
+            .check(
+                &claims.session_id,
+                claims.user_id,
+                operation,
+                !claims.attenuated,
+            )
             .await?;
         Ok(Authorized {
             user_id: claims.user_id,
             session_id: claims.session_id,
+            attenuated: claims.attenuated,
         })
     }
 

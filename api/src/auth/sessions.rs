@@ -53,12 +53,14 @@ impl Sessions {
         Ok(session_id)
     }
 
-    /// Requires the session to exist and belong to the user, and restarts its idle timer.
-    pub async fn touch(
+    /// Requires the session to exist and belong to the user; `extend` also restarts its
+    /// idle timer (the owner's own token does, a read-only copy does not).
+    pub async fn check(
         &self,
         session_id: &str,
         user_id: i64,
         operation: Operation,
+        extend: bool,
     ) -> Result<(), Error> {
         // Reads may use a replica's tracked copy of the session; a write asks Redis, so
         // a session ended anywhere cannot move money even for the instant an
@@ -67,11 +69,15 @@ impl Sessions {
             Operation::Read => Freshness::Tracked,
             Operation::Write => Freshness::Authoritative,
         };
-        match self
-            .cache
-            .get_and_touch(&key(session_id), self.idle_ttl, freshness)
-            .await
-        {
+        let found = if extend {
+            self.cache
+                .get_and_touch(&key(session_id), self.idle_ttl, freshness)
+                .await
+        } else {
+            // A plain read leaves the expiry where the owner's last request put it.
+            self.cache.get(&key(session_id)).await
+        };
+        match found {
             Ok(Some(owner)) if owner == user_id.to_string() => {
                 // Noted once per grace period, not on every request: an insert is a
                 // write with housekeeping behind it, and this runs on every read.

@@ -31,6 +31,9 @@ impl Operation {
 pub struct Claims {
     pub user_id: i64,
     pub session_id: String,
+    /// A copy with blocks of its own (the read-only copies): it may do only what its
+    /// checks allow, and it does not keep the owner's session alive.
+    pub attenuated: bool,
 }
 
 pub struct TokenKeys {
@@ -116,7 +119,8 @@ impl TokenKeys {
         }
         let parsed = self.parse(token)?;
         match authorize(&parsed, operation) {
-            Ok((claims, expires_at)) => {
+            Ok((mut claims, expires_at)) => {
+                claims.attenuated = parsed.block_count() > 1;
                 // Attenuated tokens (more than one block) are checked every time: their
                 // extra blocks carry checks of their own.
                 if parsed.block_count() == 1
@@ -178,6 +182,7 @@ fn authorize(
         Claims {
             user_id,
             session_id,
+            attenuated: false,
         },
         expires_at,
     ))
@@ -200,12 +205,16 @@ mod tests {
             claims,
             Claims {
                 user_id: 42,
-                session_id: "s-1".into()
+                session_id: "s-1".into(),
+                attenuated: false,
             }
         );
 
         let read_only = keys.read_only(&token, later(60)).expect("attenuate");
-        assert!(keys.verify(&read_only, Operation::Read).is_ok());
+        assert!(
+            keys.verify(&read_only, Operation::Read)
+                .is_ok_and(|claims| claims.attenuated)
+        );
         assert!(matches!(
             keys.verify(&read_only, Operation::Write),
             Err(Error::Forbidden(_))

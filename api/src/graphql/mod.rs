@@ -19,7 +19,7 @@ use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::auth::{Reader, RequestAuth};
+use crate::auth::{ClientAddress, Reader, RequestAuth};
 use crate::error::Error;
 use crate::state::{AppState, Services};
 
@@ -88,6 +88,7 @@ async fn reader(ctx: &Context<'_>) -> Result<Reader, Error> {
 /// `POST /graphql`.
 pub async fn execute(
     State(state): State<AppState>,
+    client: ClientAddress,
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> GraphQLResponse {
@@ -98,7 +99,7 @@ pub async fn execute(
     if let Some(name) = &operation {
         tracing::Span::current().record("graphql.operation", name.as_str());
     }
-    let mut response = state.schema.execute(request.data(auth)).await;
+    let mut response = state.schema.execute(request.data(auth).data(client)).await;
     // Errors raised by async-graphql itself (syntax, validation, limits, variable types)
     // carry no code; they are all the client's doing.
     for error in &mut response.errors {

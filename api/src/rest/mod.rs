@@ -10,6 +10,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::ClientAddress;
 use crate::error::{Error, Result};
 use crate::ledger::{self, Description, IdempotencyKey, Money, Target, TransferRequest};
 use crate::state::AppState;
@@ -40,12 +41,13 @@ struct TokenBody {
 
 async fn login(
     State(state): State<AppState>,
+    client: ClientAddress,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<impl IntoResponse> {
     let services = &state.services;
     let session = services
         .auth
-        .login(&services.ledger, &body.username, &body.password)
+        .login(&services.ledger, &body.username, &body.password, client)
         .await?;
     Ok(axum::Json(TokenBody {
         access_token: session.token,

@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use async_graphql::{Context, Object};
 
+use crate::auth::ClientAddress;
 use crate::error::Error;
 use crate::graphql::inputs::SignupInput;
 use crate::graphql::types::AuthPayload;
@@ -36,9 +37,16 @@ impl AuthMutation {
         password: String,
     ) -> Result<AuthPayload, Error> {
         let state = state(ctx);
+        // The HTTP handler puts the caller's address in; without it the request could
+        // not be throttled by where it comes from, so it is refused rather than guessed.
+        let client = *ctx.data::<ClientAddress>().map_err(|_| {
+            Error::Internal(anyhow::anyhow!(
+                "the GraphQL handler did not pass the client address"
+            ))
+        })?;
         let session = state
             .auth
-            .login(&state.ledger, &username, &password)
+            .login(&state.ledger, &username, &password, client)
             .await?;
         Ok(AuthPayload(session))
     }
