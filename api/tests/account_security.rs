@@ -97,6 +97,7 @@ async fn throttling_holds_across_two_api_replicas() {
             .await;
         assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
     }
+    // The same address, whichever replica it reaches, must wait.
     for replica in [&first, &second] {
         let body = replica
             .gql(

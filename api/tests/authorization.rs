@@ -249,8 +249,10 @@ async fn bad_tokens_are_refused_with_the_right_code() {
     }
 }
 
+/// From one address (this test's loopback): other addresses are not slowed, see
+/// sign_in_throttle.rs.
 #[tokio::test]
-async fn the_sixth_wrong_password_in_a_row_is_rate_limited_even_when_right() {
+async fn the_sixth_wrong_password_in_a_row_from_one_address_must_wait_even_when_right() {
     for (backend, cache) in setups() {
         let app = TestApp::spawn(backend, cache).await;
         app.customer("alice").await;
@@ -279,7 +281,7 @@ async fn the_sixth_wrong_password_in_a_row_is_rate_limited_even_when_right() {
         let right = login("correct horse battery").await;
         assert_eq!(error_code(&right), Some("RATE_LIMITED"), "{right}");
 
-        // REST shares the lock and answers 429.
+        // REST shares the wait and answers 429, saying how long.
         let rest = app
             .client
             .post(format!("{}/api/auth/login", app.base))
@@ -288,8 +290,9 @@ async fn the_sixth_wrong_password_in_a_row_is_rate_limited_even_when_right() {
             .await
             .expect("POST");
         assert_eq!(rest.status(), 429);
+        assert!(rest.headers().contains_key("retry-after"));
 
-        // An unknown user is throttled the same way, so the lock reveals nothing.
+        // An unknown user is throttled the same way, so the wait reveals nothing.
         for _ in 0..5 {
             let _ = app
                 .gql(

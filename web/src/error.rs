@@ -101,8 +101,7 @@ impl Error {
             Error::Conflict(message) => ("There is a problem", sentence(message)),
             Error::RateLimited => (
                 "Too many attempts",
-                "There have been too many failed attempts. Wait 15 minutes and try again."
-                    .to_owned(),
+                "There have been too many failed attempts. Wait a minute and try again.".to_owned(),
             ),
             Error::Unavailable => (
                 "Sorry, the bank is unavailable",

@@ -105,7 +105,7 @@ pub async fn login(
             }
             Err(Error::RateLimited) => errors.add(
                 "username",
-                "There have been too many failed attempts to sign in as this user. Wait 15 minutes and try again",
+                "There have been too many failed attempts to sign in from here. Wait a minute and try again",
             ),
             Err(Error::BadInput(message)) => errors.add("username", sentence(&message)),
             Err(other) => return Err(other),
