@@ -45,6 +45,7 @@ pub fn web_config(api: ApiTarget) -> Config {
         log_level: "warn".into(),
         log_format: LogFormat::Pretty,
         otel_endpoint: None,
+        trusted_proxies: web::client_address::TrustedProxies::loopback(),
     }
 }
 
