@@ -41,7 +41,10 @@ async fn guesses_through_the_web_slow_their_own_address_only() {
         for _ in 0..5 {
             let (status, _, body) = sign_in_from(&app, "198.51.100.66", "alice", "wrong one").await;
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{}", app.setup);
-            assert!(body.contains("Enter a correct username and password"), "{body}");
+            assert!(
+                body.contains("Enter a correct username and password"),
+                "{body}"
+            );
         }
         let (_, _, body) = sign_in_from(&app, "198.51.100.66", "alice", PASSWORD).await;
         assert!(
