@@ -74,8 +74,10 @@ impl Sessions {
                 .get_and_touch(&key(session_id), self.idle_ttl, freshness)
                 .await
         } else {
-            // A plain read leaves the expiry where the owner's last request put it.
-            self.cache.get(&key(session_id)).await
+            // A plain read leaves the expiry where the owner's last request put it. It asks
+            // Redis itself: with no touches of its own, a local copy could outlive the
+            // session by as long as Redis takes to notice the expiry.
+            self.cache.get_authoritative(&key(session_id)).await
         };
         match found {
             Ok(Some(owner)) if owner == user_id.to_string() => {

@@ -37,6 +37,12 @@ pub trait Cache: Send + Sync + 'static {
         ttl: Duration,
         freshness: Freshness,
     ) -> Result<Option<String>, CacheError>;
+    /// Reads a value from the shared cache itself, never from a local copy: for a check
+    /// that must see an expiry when it happens, not when the invalidation arrives (Redis
+    /// announces expired keys only once its background expiry finds them, seconds later).
+    async fn get_authoritative(&self, key: &str) -> Result<Option<String>, CacheError> {
+        self.get(key).await
+    }
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError>;
     async fn delete(&self, key: &str) -> Result<(), CacheError>;
     /// Atomically adds one and returns the new value; a new counter lives for `ttl`.

@@ -180,6 +180,10 @@ impl Cache for RedisCache {
         self.get_prefixed(self.key(key)).await
     }
 
+    async fn get_authoritative(&self, key: &str) -> Result<Option<String>, CacheError> {
+        self.get_remote(self.key(key)).await
+    }
+
     async fn get_and_touch(
         &self,
         key: &str,
