@@ -14,8 +14,6 @@ use ipnet::IpNet;
 
 /// More proxies than this in front of the bank is a header someone made up.
 const MAX_HOPS: usize = 16;
-/// Longer `X-Forwarded-For` values are not looked at (the peer counts instead).
-const MAX_HEADER_LEN: usize = 1024;
 
 /// The proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,15 +38,18 @@ impl TrustedProxies {
         if !self.contains(client) {
             return client;
         }
-        let hops: Vec<&str> = origin
+        // Read from the right, lazily: a huge header costs only its last few entries.
+        let hops = origin
             .forwarded_for
             .iter()
-            .filter(|value| value.len() <= MAX_HEADER_LEN)
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .collect();
-        for hop in hops.iter().rev().take(MAX_HOPS) {
-            let Some(address) = parse_hop(hop) else {
+            .rev()
+            .flat_map(|value| match value.to_str() {
+                Ok(text) => text.rsplit(',').take(MAX_HOPS).map(parse_hop).collect(),
+                Err(_) => vec![None],
+            })
+            .take(MAX_HOPS);
+        for hop in hops {
+            let Some(address) = hop else {
                 return client;
             };
             client = address;

@@ -134,13 +134,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Trace {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(peer)| Origin {
                 peer: *peer,
-                forwarded_for: parts
-                    .headers
-                    .get_all("x-forwarded-for")
-                    .iter()
-                    .take(8)
-                    .cloned()
-                    .collect(),
+                // The right-most few: those are the ones our proxies wrote.
+                forwarded_for: {
+                    let mut last: Vec<HeaderValue> = parts
+                        .headers
+                        .get_all("x-forwarded-for")
+                        .iter()
+                        .rev()
+                        .take(8)
+                        .cloned()
+                        .collect();
+                    last.reverse();
+                    last
+                },
             });
         Ok(Trace(traceparent, origin))
     }

@@ -45,17 +45,21 @@ impl TrustedProxies {
         if !self.contains(client) {
             return client;
         }
-        // Several headers are one list, in order.
-        let hops: Vec<&str> = headers
+        // Several headers are one list, in order; it is read from the right, lazily, so
+        // a huge header costs no more than its last few entries.
+        let hops = headers
             .get_all("x-forwarded-for")
             .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .collect();
-        for hop in hops.iter().rev().take(MAX_HOPS) {
+            .rev()
+            .flat_map(|value| match value.to_str() {
+                Ok(text) => text.rsplit(',').take(MAX_HOPS).map(parse_hop).collect(),
+                Err(_) => vec![None],
+            })
+            .take(MAX_HOPS);
+        for hop in hops {
             // Something that is not an address was written by whoever is left of the
             // last trusted hop: that hop is the best we know.
-            let Some(address) = parse_hop(hop) else {
+            let Some(address) = hop else {
                 return client;
             };
             client = address;
@@ -205,6 +209,19 @@ mod tests {
             trusted.client(ip("127.0.0.1"), &headers(&["nonsense, 10.0.0.5"])),
             ip("10.0.0.5")
         );
+        // A huge made-up header costs only its last hops; bytes that are not text stop
+        // the walk like any other garbage.
+        let huge = format!("{}198.51.100.7", "6.6.6.6,".repeat(20_000));
+        assert_eq!(
+            trusted.client(ip("127.0.0.1"), &headers(&[&huge])),
+            ip("198.51.100.7")
+        );
+        let mut binary = headers(&["6.6.6.6"]);
+        binary.append(
+            "x-forwarded-for",
+            axum::http::HeaderValue::from_bytes(b"\xff10.0.0.1").expect("opaque header"),
+        );
+        assert_eq!(trusted.client(ip("10.0.0.2"), &binary), ip("10.0.0.2"));
         // No header at all: the peer.
         assert_eq!(trusted.client(ip("::1"), &HeaderMap::new()), ip("::1"));
         // Trusting nobody: always the peer.
