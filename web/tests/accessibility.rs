@@ -157,8 +157,7 @@ async fn with_browser(name: &str, steps: impl AsyncFnOnce(&Client, &TestWeb, &st
 // ---------------------------------------------------------------------------------
 
 fn axe_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../scripts/node/node_modules/axe-core/axe.min.js")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/node/node_modules/axe-core/axe.min.js")
 }
 
 /// axe-core's browser build, or `None` (skip) outside CI when it is not installed.
@@ -484,7 +483,7 @@ el.focus({ preventScroll: true });
 const r = el.getBoundingClientRect();
 const label = el.id ? '#' + el.id
   : el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).split(' ')[0] : '')
-    + (el.getAttribute('href') ? '[href="' + el.getAttribute('href') + '"]' : '');
+    + (el.getAttribute('href') ? '[href="' + el.getAttribute('href').replace(/\?[^#]*/, '?…') + '"]' : '');
 return {
   label,
   id: el.id,
@@ -528,9 +527,9 @@ async fn tab_to(browser: &Client, css: &str, back: bool) -> Step<Vec<String>> {
     let mut stops = Vec::new();
     for _ in 0..25 {
         press(browser, Key::Tab, back).await?;
-        let focus = focus_shown(browser).await.map_err(|e| {
-            format!("tabbing to {css} after {}: {e}", stops.join(" → "))
-        })?;
+        let focus = focus_shown(browser)
+            .await
+            .map_err(|e| format!("tabbing to {css} after {}: {e}", stops.join(" → ")))?;
         stops.push(focus["label"].as_str().unwrap_or("?").to_owned());
         let there = browser
             .execute(
@@ -540,6 +539,11 @@ async fn tab_to(browser: &Client, css: &str, back: bool) -> Step<Vec<String>> {
             .await
             .map_err(fail("match the focus"))?;
         if there == json!(true) {
+            eprintln!(
+                "{}: {}",
+                if back { "Shift-Tab" } else { "Tab" },
+                stops.join(" → ")
+            );
             return Ok(stops);
         }
     }
@@ -632,7 +636,9 @@ async fn keyboard_journey(browser: &Client, app: &TestWeb) -> Step {
         .execute("return document.getElementById('from').checked;", vec![])
         .await
         .map_err(fail("radio state"))?;
-    expect(checked == json!(true), || "Space did not select the account".into())?;
+    expect(checked == json!(true), || {
+        "Space did not select the account".into()
+    })?;
     tab_to(browser, "#to", false).await?;
     type_text(browser, &bob[0].1).await?;
     tab_to(browser, "#amount", false).await?;
@@ -647,7 +653,9 @@ async fn keyboard_journey(browser: &Client, app: &TestWeb) -> Step {
     tab_to(browser, "#confirm", false).await?;
     press(browser, Key::Enter, false).await?;
     let done = text_of(browser, ".panel__title").await?;
-    expect(done == "Transfer complete", || format!("after confirm: {done}"))?;
+    expect(done == "Transfer complete", || {
+        format!("after confirm: {done}")
+    })?;
     let balances = app.balances("alice").await;
     expect(balances[0] == "2487.50", || {
         format!("alice's balances after the transfer: {balances:?} (was {alice:?})")
@@ -663,5 +671,7 @@ async fn keyboard_journey(browser: &Client, app: &TestWeb) -> Step {
     })?;
     browser.goto(&app.url("/")).await.map_err(fail("open /"))?;
     let at_path = path_of(browser).await?;
-    expect(at_path == "/login", || format!("after sign-out / is at {at_path}"))
+    expect(at_path == "/login", || {
+        format!("after sign-out / is at {at_path}")
+    })
 }
