@@ -39,6 +39,10 @@ use support::TestWeb;
 /// The widths every state is checked at: a phone's and a laptop's.
 const WIDTHS: [(u32, u32); 2] = [(375, 812), (1280, 900)];
 
+/// WCAG 1.4.10 (reflow): content fits 320 CSS px without scrolling sideways. Checked
+/// at this width too (no axe run) and at each of `WIDTHS`.
+const REFLOW: (u32, u32) = (320, 640);
+
 /// WCAG 2.0, 2.1 and 2.2 at levels A and AA, and axe's best practices.
 const AXE_TAGS: [&str; 6] = [
     "wcag2a",
@@ -74,9 +78,11 @@ async fn every_page_and_state_passes_axe_at_phone_and_laptop_widths() {
             )
         })?;
         eprintln!(
-            "axe {AXE_VERSION}: {} states × {} widths, no violations",
+            "axe {AXE_VERSION}: {} states × {} widths ({} runs), and reflow at {}px too: no violations",
             audit.states.len(),
-            WIDTHS.len()
+            WIDTHS.len(),
+            audit.runs,
+            REFLOW.0
         );
         Ok(())
     })
@@ -88,11 +94,13 @@ async fn the_axe_check_fails_on_a_page_with_known_violations() {
     let Some(axe) = axe_source() else { return };
     with_browser("axe-known-bad", async |browser, _app, driver| {
         // Not a page of the product: made here, from a data: URL. An input without a
-        // label, and the error colour this project once had on its grey page.
+        // label, the error colour this project once had on its grey page, and a box
+        // wider than a phone.
         let page = r#"<!doctype html><html lang="en"><head><meta name="viewport" content="width=device-width"><title>Known violations</title></head>
             <body style="background:#f3f5f7"><main><h1>Known violations</h1>
             <input type="text" id="nameless">
             <p id="faint" style="color:#d4351c">Enter an amount</p>
+            <div id="wide" style="width:600px">Too wide for a phone</div>
             </main></body></html>"#;
         browser
             .goto(&data_url(page))
@@ -101,6 +109,7 @@ async fn the_axe_check_fails_on_a_page_with_known_violations() {
         let mut audit = Audit::new(browser, driver, &axe).await?;
         audit.check("known-bad test page").await?;
         let report = audit.findings.join("\n");
+        eprintln!("on the known-bad page the check reports, as it should:\n{report}");
         for width in WIDTHS.map(|(w, _)| w) {
             for (rule, selector) in [("label", "#nameless"), ("color-contrast", "#faint")] {
                 expect(
@@ -112,6 +121,19 @@ async fn the_axe_check_fails_on_a_page_with_known_violations() {
                 )?;
             }
         }
+        for width in [REFLOW.0, WIDTHS[0].0] {
+            expect(
+                audit.findings.iter().any(|f| {
+                    f.starts_with(&format!("known-bad test page at {width}px: reflow "))
+                        && f.contains("div#wide")
+                }),
+                || format!("no reflow finding on div#wide at {width}px in:\n{report}"),
+            )?;
+        }
+        expect(
+            !audit.findings.iter().any(|f| f.contains("1280px: reflow")),
+            || format!("a reflow finding at 1280px in:\n{report}"),
+        )?;
         Ok(())
     })
     .await;
@@ -210,7 +232,6 @@ impl<'a> Audit<'a> {
                .then(r => done({{
                  version: r.testEngine.version,
                  url: r.url,
-                 width: window.innerWidth,
                  violations: r.violations.map(v => ({{
                    id: v.id, impact: v.impact, help: v.help,
                    targets: v.nodes.map(n => n.target.join(' '))
@@ -241,14 +262,65 @@ impl<'a> Audit<'a> {
         Ok(())
     }
 
+    /// Notes a page wider than the viewport of `width` (it would scroll sideways).
+    async fn reflows(&mut self, state: &str, width: u32) -> Step {
+        let sizes = self
+            .browser
+            .execute(
+                "return [window.innerWidth, document.documentElement.scrollWidth];",
+                vec![],
+            )
+            .await
+            .map_err(fail("page width"))?;
+        // A phone widens its layout viewport to fit content that does not reflow, so
+        // either number above `width` means sideways scrolling.
+        let (inner, scroll) = (
+            sizes[0].as_u64().unwrap_or_default(),
+            sizes[1].as_u64().unwrap_or_default(),
+        );
+        let width = u64::from(width);
+        expect(inner >= width, || {
+            format!("{state}: the viewport is {inner}px wide, not {width}px")
+        })?;
+        if inner.max(scroll) > width {
+            self.findings.push(format!(
+                "{state} at {width}px: reflow (WCAG 1.4.10) the page is {}px wide and scrolls sideways: {}",
+                inner.max(scroll),
+                self.overflowing(width).await?
+            ));
+        }
+        Ok(())
+    }
+
+    /// The elements that stick out of the viewport on the right, as CSS selectors.
+    async fn overflowing(&self, width: u64) -> Step<String> {
+        let found = self
+            .browser
+            .execute(
+                "return [...document.querySelectorAll('body *')]
+                   .filter(e => e.getBoundingClientRect().right > arguments[0] + 0.5)
+                   .slice(0, 5)
+                   .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                     + (e.classList.length ? '.' + [...e.classList].join('.') : ''))
+                   .join(', ');",
+                vec![json!(width)],
+            )
+            .await
+            .map_err(fail("overflowing elements"))?;
+        Ok(found.as_str().unwrap_or_default().to_owned())
+    }
+
     /// Checks the page as it is now, at every width; the state names it in findings.
     async fn check(&mut self, state: &str) -> Step {
         expect(!self.states.iter().any(|s| s == state), || {
             format!("state {state:?} checked twice")
         })?;
         self.states.push(state.to_owned());
+        self.viewport(REFLOW.0, REFLOW.1).await?;
+        self.reflows(state, REFLOW.0).await?;
         for (width, height) in WIDTHS {
             self.viewport(width, height).await?;
+            self.reflows(state, width).await?;
             let result = self
                 .browser
                 .execute_async(&self.script, vec![json!(AXE_TAGS)])
@@ -261,10 +333,6 @@ impl<'a> Audit<'a> {
             let version = result["version"].as_str().unwrap_or_default();
             expect(version == AXE_VERSION, || {
                 format!("axe {version} ran; the lockfile pins {AXE_VERSION}")
-            })?;
-            let seen = result["width"].as_u64().unwrap_or_default();
-            expect(seen == u64::from(width), || {
-                format!("{state}: the page was {seen}px wide, not {width}px")
             })?;
             let violations = result["violations"]
                 .as_array()
