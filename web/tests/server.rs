@@ -57,6 +57,8 @@ async fn the_all_in_ones_metrics_port_serves_both_processes() {
     let app = all_in_one(|_| {}).await;
     let (status, _, _) = app.get("/login").await;
     assert_eq!(status, 200);
+    let answer = app.gql(None, "{ __typename }", serde_json::json!({})).await;
+    assert_eq!(answer["data"]["__typename"], "Query");
     let (status, _, _) = app.get("/metrics").await;
     assert_eq!(status, 404, "no metrics on the public port");
     let response = reqwest::get(format!("{}/metrics", app.metrics_base))
@@ -75,7 +77,7 @@ async fn the_all_in_ones_metrics_port_serves_both_processes() {
     for expected in [
         "banking_web_http_requests_total{method=\"GET\",route=\"/login\",status=\"200\"} 1",
         "banking_api_db_pool_connections",
-        "# TYPE banking_api_http_requests_total counter",
+        "banking_api_http_requests_total{method=\"POST\",route=\"/graphql\",status=\"200\"} 1",
     ] {
         assert!(text.contains(expected), "{expected} in\n{text}");
     }
