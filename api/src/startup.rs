@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use banking_telemetry::server::{self, ServerLimits, Stop};
 use axum::Router;
 use axum::http::{HeaderValue, Method, header};
 use axum::routing::get;
+use banking_telemetry::server::{self, ServerLimits, Stop};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};

@@ -76,7 +76,11 @@ async fn a_silent_connection_is_cut_at_the_header_timeout() {
     let app = spawn(short_limits()).await;
     let mut stream = connect(port(&app)).await;
     let outcome = read_until_closed(&mut stream, Duration::from_secs(20)).await;
-    assert_cut_at(outcome.closed_after, HEADER, "a connection that sends nothing");
+    assert_cut_at(
+        outcome.closed_after,
+        HEADER,
+        "a connection that sends nothing",
+    );
 }
 
 #[tokio::test]
@@ -90,7 +94,11 @@ async fn a_promised_body_that_never_comes_is_cut_at_the_body_timeout() {
         .await
         .expect("headers");
     let outcome = read_until_closed(&mut stream, Duration::from_secs(20)).await;
-    assert_cut_at(outcome.closed_after, BODY, "Content-Length: 100 and no body");
+    assert_cut_at(
+        outcome.closed_after,
+        BODY,
+        "Content-Length: 100 and no body",
+    );
     assert!(
         status_line(&outcome.received).contains(" 408 "),
         "answered {:?}",

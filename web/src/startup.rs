@@ -9,10 +9,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use banking_telemetry::server::{self, ServerLimits, Stop};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
+use banking_telemetry::server::{self, ServerLimits, Stop};
 use reqwest::Url;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -69,30 +69,29 @@ impl Application {
             RenderMetrics,
         ) = match config.api {
             ApiTarget::Remote(url) => (url, None, None, render_web),
-                #[cfg(feature = "embedded")]
-                ApiTarget::Embedded(api_config) => {
-                    let demo = api_config.seed_demo.then(|| {
-                        (
-                            demo_users(&api::ledger::DEMO_USERS),
-                            api::ledger::DEMO_PASSWORD.to_owned(),
-                        )
-                    });
-                    let state = api::startup::build_state(*api_config)
-                        .await
-                        .context("starting the embedded api")?;
-                    // The web part reaches the api over HTTP even here, as it does when split.
-                    let local = listener.local_addr().context("reading the bound address")?;
-                    let url = Url::parse(&format!("http://{}/graphql", loopback(local)))
-                        .context("the embedded api's URL")?;
-                    // One process, one scrape: the web's metrics, then the api's (their
-                    // names differ: banking_web_*, banking_api_*).
-                    let api_state = state.clone();
-                    let render: RenderMetrics = Arc::new(move || {
-                        render_web() + &api::startup::metrics_text(&api_state)
-                    });
-                    (url, Some(api::startup::router(state)), demo, render)
-                }
-            };
+            #[cfg(feature = "embedded")]
+            ApiTarget::Embedded(api_config) => {
+                let demo = api_config.seed_demo.then(|| {
+                    (
+                        demo_users(&api::ledger::DEMO_USERS),
+                        api::ledger::DEMO_PASSWORD.to_owned(),
+                    )
+                });
+                let state = api::startup::build_state(*api_config)
+                    .await
+                    .context("starting the embedded api")?;
+                // The web part reaches the api over HTTP even here, as it does when split.
+                let local = listener.local_addr().context("reading the bound address")?;
+                let url = Url::parse(&format!("http://{}/graphql", loopback(local)))
+                    .context("the embedded api's URL")?;
+                // One process, one scrape: the web's metrics, then the api's (their
+                // names differ: banking_web_*, banking_api_*).
+                let api_state = state.clone();
+                let render: RenderMetrics =
+                    Arc::new(move || render_web() + &api::startup::metrics_text(&api_state));
+                (url, Some(api::startup::router(state)), demo, render)
+            }
+        };
         let state = WebState {
             api: ApiClient::new(api_url.clone())
                 .context("building the HTTP client")?

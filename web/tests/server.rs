@@ -102,7 +102,10 @@ async fn secure_cookies_come_with_hsts() {
         .await
         .expect("GET");
     assert!(
-        response.headers().get("strict-transport-security").is_none(),
+        response
+            .headers()
+            .get("strict-transport-security")
+            .is_none(),
         "no HSTS over plain HTTP"
     );
 }

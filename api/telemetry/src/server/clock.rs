@@ -215,9 +215,15 @@ mod tests {
     #[tokio::test]
     async fn deadlines_follow_the_phases() {
         let clock = ConnectionClock::new(Duration::from_secs(2), Duration::from_secs(7));
-        assert!(about(clock.read_deadline(), Duration::from_secs(2)), "new: headers due");
+        assert!(
+            about(clock.read_deadline(), Duration::from_secs(2)),
+            "new: headers due"
+        );
         clock.bytes_arrived();
-        assert!(about(clock.read_deadline(), Duration::from_secs(2)), "still from the opening");
+        assert!(
+            about(clock.read_deadline(), Duration::from_secs(2)),
+            "still from the opening"
+        );
         clock.request_started();
         assert_eq!(clock.read_deadline(), None, "serving: no socket deadline");
         clock.response_finished();
@@ -230,6 +236,10 @@ mod tests {
         clock.request_started();
         clock.upgraded();
         clock.response_finished();
-        assert_eq!(clock.read_deadline(), None, "an upgraded connection is never cut");
+        assert_eq!(
+            clock.read_deadline(),
+            None,
+            "an upgraded connection is never cut"
+        );
     }
 }

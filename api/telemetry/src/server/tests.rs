@@ -39,7 +39,11 @@ fn router() -> Router {
 }
 
 /// Starts the server; returns its port and the sender that stops it.
-async fn start() -> (u16, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+async fn start() -> (
+    u16,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -92,7 +96,10 @@ async fn a_body_that_stops_coming_answers_408_and_closes() {
         b"POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello",
     )
     .await;
-    assert!(answer.starts_with("HTTP/1.1 200 ") && answer.ends_with("hello"), "{answer}");
+    assert!(
+        answer.starts_with("HTTP/1.1 200 ") && answer.ends_with("hello"),
+        "{answer}"
+    );
 }
 
 #[tokio::test]
@@ -113,9 +120,8 @@ async fn a_stop_lets_the_request_in_flight_finish_and_closes_idle_connections() 
     let mut idle = TcpStream::connect(("127.0.0.1", port))
         .await
         .expect("connect");
-    let slow = tokio::spawn(async move {
-        exchange(port, b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n").await
-    });
+    let slow =
+        tokio::spawn(async move { exchange(port, b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n").await });
     tokio::time::sleep(Duration::from_millis(200)).await;
     let _ = stop.send(());
     let answer = slow.await.expect("request");
@@ -127,5 +133,8 @@ async fn a_stop_lets_the_request_in_flight_finish_and_closes_idle_connections() 
         .expect("server task");
     let mut buffer = [0u8; 16];
     let read = tokio::time::timeout(Duration::from_secs(1), idle.read(&mut buffer)).await;
-    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "idle connection closed");
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "idle connection closed"
+    );
 }
