@@ -63,6 +63,7 @@ async fn headers_dripped_at_a_byte_a_second_are_cut_at_the_header_timeout() {
         Duration::from_secs(20),
     )
     .await;
+    eprintln!("dripped headers cut after {:?}", outcome.closed_after);
     assert_cut_at(outcome.closed_after, HEADER, "dripped headers");
     assert!(
         !outcome.received.contains("200 OK"),
@@ -186,6 +187,7 @@ async fn five_hundred_idle_connections_do_not_stop_a_new_customer() {
         )
         .await;
     let elapsed = started.elapsed();
+    eprintln!("sign-up and sign-in beside 500 idle connections: {elapsed:?}");
     assert!(
         login["data"]["login"]["token"].is_string(),
         "signed in: {login}"
