@@ -325,6 +325,7 @@ async fn the_csrf_value_changes_at_sign_in_and_is_bound_to_the_session() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(app.session_token().is_some(), "still signed in");
     // The cookie alone is not the form value: a client that copies it is refused.
+    use reqwest::cookie::CookieStore;
     let url = reqwest::Url::parse(&app.url("/")).expect("url");
     let cookies = app.jar.cookies(&url).expect("cookies");
     let cookie = cookies

@@ -149,7 +149,7 @@ pub fn check_nesting(text: &str) -> Result<(), Refusal> {
 /// The nesting of lists and objects in the request's variables, counted without
 /// recursion (serde_json already refuses JSON nested past 128).
 pub fn check_variables(variables: &Variables) -> Result<(), Refusal> {
-    let mut stack: Vec<(&Value, usize)> = variables.iter().map(|(_, v)| (v, 1)).collect();
+    let mut stack: Vec<(&Value, usize)> = variables.values().map(|v| (v, 1)).collect();
     while let Some((value, depth)) = stack.pop() {
         if depth > MAX_NESTING {
             return Err(Refusal::Nesting);
@@ -345,6 +345,12 @@ impl DocumentGuard {
             self.documents.insert(Arc::from(query), document.clone());
         }
         Ok(document)
+    }
+}
+
+impl Default for DocumentGuard {
+    fn default() -> Self {
+        DocumentGuard::new()
     }
 }
 
