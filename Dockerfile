@@ -3,7 +3,11 @@
 # Two images from one file, one per process of the split (Kubernetes) mode:
 #   docker build --target api -t banking-api:dev .   # GraphQL API, port 8000
 #   docker build --target web -t banking-web:dev .   # web pages, port 8080, talks to API_URL
-# (minikube: `minikube image build -t banking-api:dev --target api .`, see docs/kubernetes.md)
+# minikube (scripts/minikube-up.sh does this, then checks the image exists: minikube reports
+# success even for a failed build). -f is needed: .dockerignore keeps this file out of the
+# context minikube packs, and `minikube image build` takes the target as a build option:
+#   minikube image build -f Dockerfile -t banking-api:dev --build-opt=target=api .
+# Without any registry (CI, this repository's tests): scripts/images.sh, see docs/kubernetes.md.
 #
 # The web image is built without the `embedded` feature, so it never contains the api.
 # Cargo's registry and target directory live in BuildKit cache mounts: rebuilds are incremental.
