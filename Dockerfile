@@ -40,7 +40,8 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
 FROM gcr.io/distroless/cc-debian12:nonroot AS api
 COPY --from=build-api /out/banking-api /usr/local/bin/banking-api
 ENV API_BIND=0.0.0.0:8000
-EXPOSE 8000
+# 9090: metrics (METRICS_BIND, set by the manifests), never behind a Service.
+EXPOSE 8000 9090
 # Numeric, so Kubernetes can verify runAsNonRoot; matches the manifests' runAsUser.
 USER 10001:10001
 # `banking-api` serves; `banking-api migrate` applies migrations and exits.
@@ -51,6 +52,6 @@ FROM gcr.io/distroless/cc-debian12:nonroot AS web
 COPY --from=build-web /out/banking-web /usr/local/bin/banking-web
 # Templates and the stylesheet are compiled into the binary: nothing is read from disk.
 ENV WEB_BIND=0.0.0.0:8080
-EXPOSE 8080
+EXPOSE 8080 9090
 USER 10001:10001
 ENTRYPOINT ["/usr/local/bin/banking-web"]
