@@ -45,8 +45,15 @@ mk addons enable ingress
 
 # Whether the cluster's container runtime holds this image (name:tag), whatever registry
 # prefix the runtime lists it under (docker.io/library/…, localhost/…).
+# The list is read whole first: `… | grep -q` could end minikube with SIGPIPE, which pipefail
+# would turn into "absent".
 image_present() {
-	mk image ls 2>/dev/null | grep -Eq "(^|/)$1\$"
+	local listed line
+	listed="$(mk image ls 2>/dev/null)" || return 1
+	while IFS= read -r line; do
+		[[ "$line" == "$1" || "$line" == */"$1" ]] && return 0
+	done <<<"$listed"
+	return 1
 }
 
 # `minikube image build` exits 0 even when the build fails (minikube issues #16576, #12556),
