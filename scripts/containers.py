@@ -106,6 +106,8 @@ def get(url: str, opener=None, timeout: float = 10) -> tuple[int, str]:
             return r.status, r.read().decode(errors="replace")
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode(errors="replace")
+    except (urllib.error.URLError, OSError) as e:  # nothing listening: status 0, and why
+        return 0, str(e)
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

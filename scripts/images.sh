@@ -33,7 +33,7 @@ trap 'rm -rf "$work"' EXIT
 
 # The files one binary needs at run time, copied into rootfs at the same paths.
 make_rootfs() {
-	local binary="$1" rootfs="$2" lib
+	local binary="$1" rootfs="$2" lib real
 	[[ -x "$binary" ]] || stop "$binary is missing: run cargo build --release -p api -p web"
 	install -D -m 0755 "$binary" "$rootfs/usr/local/bin/$(basename "$binary")"
 	# `ldd` lines: "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)", "/lib64/ld-linux-x86-64.so.2 (0x…)",
@@ -42,8 +42,10 @@ make_rootfs() {
 		stop "$binary links a library this machine does not have: $(ldd "$binary" | grep "not found" | tr -s ' \t' ' ')"
 	fi
 	while read -r lib; do
-		# The file itself (Debian's names are symlinks), under the name the loader asks for.
-		install -D -m 0644 "$(readlink -f "$lib")" "$rootfs$lib"
+		# The file itself (Debian's names are symlinks), under the name the loader asks for,
+		# with its mode: the dynamic loader must stay executable, or exec fails.
+		real="$(readlink -f "$lib")"
+		install -D -m "$(stat -c %a "$real")" "$real" "$rootfs$lib"
 	done < <(ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
 	install -D -m 0644 "$certs" "$rootfs/etc/ssl/certs/ca-certificates.crt"
 	mkdir -p "$rootfs/etc"
