@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -13,19 +13,16 @@ use axum::routing::get;
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 use crate::auth::{Auth, TokenKeys};
+use crate::body_limits::{self, LargeBodies};
 use crate::cache::{Cache, CachedReads, MemoryCache, RedisCache};
 use crate::config::Config;
 use crate::ledger::{Ledger, db};
 use crate::metrics::Metrics;
 use crate::state::{AppState, Services};
 use crate::{graphql, health, rest};
-
-/// Request bodies above this are refused with 413 before anything parses them.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub struct Application {
     listener: TcpListener,
@@ -97,14 +94,14 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
             tracing::info!(users = ?report.created, "created demo users");
         }
     }
+    // Every key outside the database names the database, so a Redis that served
+    // another one (recreated, replaced) can never answer for this one.
+    let identity = wait_for_identity(&ledger).await?;
+    let key_prefix = format!("{}{identity}:", config.redis_key_prefix);
     let cache: Arc<dyn Cache> = match &config.redis_url {
         Some(url) => Arc::new(
-            RedisCache::new(
-                url.expose_secret(),
-                &config.redis_key_prefix,
-                config.redis_pool_size,
-            )
-            .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?,
+            RedisCache::new(url.expose_secret(), &key_prefix, config.redis_pool_size)
+                .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?,
         ),
         None => Arc::new(MemoryCache::default()),
     };
@@ -129,8 +126,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         config,
         metrics,
     };
-    let ready = Arc::new(AtomicBool::new(false));
-    watch_migrations(services.ledger.clone(), ready.clone()).await;
+    // The identity is read from a migrated database, so by now the schema is in place.
+    let ready = Arc::new(AtomicBool::new(true));
     Ok(AppState {
         schema: graphql::schema(services.clone()),
         services,
@@ -138,24 +135,23 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     })
 }
 
-/// Ready as soon as every migration is applied; when another process is to apply them
-/// (`banking-api migrate`), keep looking until it has.
-async fn watch_migrations(ledger: Ledger, ready: Arc<AtomicBool>) {
-    if db::is_migrated(ledger.db()).await.unwrap_or(false) {
-        ready.store(true, Ordering::Release);
-        return;
-    }
-    tracing::warn!("migrations are pending; not ready until they are applied");
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            if db::is_migrated(ledger.db()).await.unwrap_or(false) {
-                ready.store(true, Ordering::Release);
-                tracing::info!("migrations applied; ready");
-                return;
-            }
+/// The database's identity, once its migrations are applied. When another process is to
+/// apply them (`banking-api migrate`, an init container), keep looking until it has:
+/// nothing may be cached before the identity is known.
+async fn wait_for_identity(ledger: &Ledger) -> anyhow::Result<String> {
+    let mut warned = false;
+    loop {
+        if db::is_migrated(ledger.db()).await.unwrap_or(false) {
+            return db::identity(ledger.db())
+                .await
+                .context("reading the database's identity");
         }
-    });
+        if !warned {
+            tracing::warn!("migrations are pending; waiting for them to be applied");
+            warned = true;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
 }
 
 /// The database may start after us (a fresh cluster, a laptop): wait up to a minute.
@@ -185,7 +181,10 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .route("/metrics", get(metrics_text))
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            LargeBodies::default(),
+            body_limits::limit,
+        ))
         .layer(cors)
         .layer(axum::middleware::from_fn_with_state(
             metrics,

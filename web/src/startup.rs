@@ -152,7 +152,10 @@ pub fn router(state: WebState, cookie_secure: bool, metrics: Arc<WebMetrics>) ->
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
     pages::routes(state)
-        .layer(axum::middleware::from_fn(session::csrf_middleware))
+        .layer(axum::middleware::from_fn_with_state(
+            cookie_secure,
+            session::csrf_middleware,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             cookie_secure,
             session::secure_cookies,

@@ -2,6 +2,7 @@
 //! ledger, limits on depth and complexity, and the HTTP handlers.
 
 mod documents;
+pub mod guard;
 mod inputs;
 mod loaders;
 mod mutation;
@@ -15,8 +16,8 @@ use async_graphql::http::GraphiQLSource;
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::auth::{Reader, RequestAuth};
@@ -48,10 +49,15 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(32)
     .limit_directives(8)
+    // Suggestions ("Did you mean …?") would name the schema's fields where introspection
+    // is off; clients written against the contract do not need them.
+    .disable_suggestions()
 }
 
 pub fn schema(services: Services) -> BankSchema {
+    // The guard first: nothing parses or validates a document it has not let through.
     let mut builder = builder()
+        .extension(guard::DocumentGuard::new())
         .extension(spans::ResolverSpans)
         .extension(documents::DocumentCache::new())
         // Account numbers never change once issued, so the loader remembers them across
@@ -90,7 +96,7 @@ pub async fn execute(
     State(state): State<AppState>,
     headers: HeaderMap,
     request: GraphQLRequest,
-) -> GraphQLResponse {
+) -> Response {
     let bearer = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
     let auth = RequestAuth::from_header(state.services.auth.clone(), bearer);
     let request = request.into_inner();
@@ -120,7 +126,14 @@ pub async fn execute(
         .services
         .metrics
         .graphql_operation(operation.as_deref(), &outcome);
-    response.into()
+    // A document refused by the guards is refused as a whole request, like a body over
+    // the size limit.
+    let status = if response.errors.iter().any(guard::is_refusal) {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    (status, GraphQLResponse::from(response)).into_response()
 }
 
 /// `GET /graphql`: GraphiQL when enabled.
