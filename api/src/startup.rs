@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use axum::Router;
 use axum::http::{HeaderValue, Method, header};
 use axum::routing::get;
+use banking_telemetry::server::{self, ServerLimits, Stop};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -26,26 +27,41 @@ use crate::{graphql, health, rest};
 
 pub struct Application {
     listener: TcpListener,
+    /// `GET /metrics` only, apart from the public port.
+    metrics_listener: TcpListener,
     router: Router,
+    limits: ServerLimits,
     state: AppState,
 }
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        let bind = config.bind;
+        let (bind, metrics_bind, limits) = (config.bind, config.metrics_bind, config.server);
         let state = build_state(config).await?;
         let listener = TcpListener::bind(bind)
             .await
-            .with_context(|| format!("binding {bind}"))?;
+            .with_context(|| format!("binding {bind} (API_BIND)"))?;
+        let metrics_listener = TcpListener::bind(metrics_bind)
+            .await
+            .with_context(|| format!("binding {metrics_bind} (METRICS_BIND)"))?;
         Ok(Application {
             router: router(state.clone()),
             listener,
+            metrics_listener,
+            limits,
             state,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.local_addr().port()
+    }
+
+    /// The port `GET /metrics` answers on.
+    pub fn metrics_port(&self) -> u16 {
+        self.metrics_listener
+            .local_addr()
+            .map_or(0, |address| address.port())
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -67,13 +83,19 @@ impl Application {
         self,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stop)
-        .await
+        let stop = Stop::on(stop);
+        let state = self.state.clone();
+        let metrics = server::metrics_router(move || metrics_text(&state));
+        let (public, metrics) = tokio::join!(
+            server::serve(self.listener, self.router, self.limits, stop.clone()),
+            server::serve(
+                self.metrics_listener,
+                metrics,
+                server::metrics_limits(self.limits),
+                stop
+            ),
+        );
+        public.and(metrics)
     }
 }
 
@@ -179,7 +201,6 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphql::graphiql).post(graphql::execute))
         .merge(rest::routes())
         .merge(health::routes())
-        .route("/metrics", get(metrics_text))
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(
             LargeBodies::default(),
@@ -194,14 +215,10 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
-/// `GET /metrics`, in the Prometheus text format.
-async fn metrics_text(
-    axum::extract::State(state): axum::extract::State<AppState>,
-) -> impl axum::response::IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.services.metrics.render(state.services.ledger.db()),
-    )
+/// The api's metrics in the Prometheus text format (served on the metrics listener; in the
+/// all-in-one, by the web's).
+pub fn metrics_text(state: &AppState) -> String {
+    state.services.metrics.render(state.services.ledger.db())
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

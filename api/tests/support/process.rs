@@ -94,7 +94,8 @@ impl ApiProcess {
         command
             .env("LOG_LEVEL", "warn")
             .envs(&self.env)
-            .env("API_BIND", format!("127.0.0.1:{}", self.port));
+            .env("API_BIND", format!("127.0.0.1:{}", self.port))
+            .env("METRICS_BIND", "127.0.0.1:0");
         match &self.log_file {
             Some(path) => {
                 let file = std::fs::File::create(path).expect("log file");
