@@ -47,6 +47,18 @@ k8s-validate:
 minikube-up:
     scripts/minikube-up.sh
 
+# Test scripts/minikube-up.sh against stand-ins for minikube and kubectl.
+minikube-test:
+    python3 scripts/minikube-up-test.py
+
+# Build the runtime images banking-api:dev and banking-web:dev with podman, without a registry.
+images:
+    scripts/images.sh
+
+# Build the images and run them as the pods would (uid 10001, read-only root, no capabilities).
+containers:
+    python3 scripts/containers.py
+
 # Remove the deployment from minikube.
 minikube-down:
     scripts/minikube-down.sh

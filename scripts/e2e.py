@@ -3,9 +3,10 @@
 
 Renders the minikube overlay and runs what it describes with local stand-ins: 2 api and 2
 web processes (release builds) configured from the rendered ConfigMaps, Secrets and
-Deployment env; the real PostgreSQL and Redis in place of the `postgres` and `redis`
-Services; and a real nginx whose routes are generated from the rendered Ingress, plus one
-nginx upstream per Service. Then, through nginx with `Host: banking.local`, it signs in,
+Deployment env; the real PostgreSQL in place of the `postgres` Service, a Redis of its own
+with the password of the rendered Secret `redis-credentials` in place of `redis`; and a real
+nginx whose routes are generated from the rendered Ingress, plus one nginx upstream per
+Service. Then, through nginx with `Host: banking.local`, it signs in,
 transfers and checks balances on the api and on the web pages, kills one api process with
 SIGKILL in the middle, and checks the flow goes on through the other.
 
@@ -33,7 +34,6 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache/banking-target"))
 RELEASE = TARGET / "release"
 PG_HOST = os.environ.get("E2E_PG_HOST", "127.0.0.1:5432")
-REDIS_HOST = os.environ.get("E2E_REDIS_HOST", "127.0.0.1:6379")
 INGRESS_PORT = 18480
 
 passed, failed = 0, 0
@@ -60,6 +60,17 @@ def render():
     out = subprocess.run(["kubectl", "kustomize", str(ROOT / "kustomize/overlays/minikube")],
                          check=True, capture_output=True, text=True).stdout
     return [d for d in yaml.safe_load_all(out) if d]
+
+
+def wait_redis(port, password, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        done = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True,
+                              env={**os.environ, "REDISCLI_AUTH": password})
+        if "PONG" in done.stdout:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def find(docs, kind, prefix):
@@ -189,13 +200,21 @@ def main():
         subprocess.run(["psql", admin, "-qc", f"DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{user}') THEN CREATE ROLE {user} LOGIN; END IF; END$$"], check=True)
         subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {db} OWNER {user}"], check=True)
 
+        # Redis as the Deployment runs it: requirepass from the Secret the api also reads.
+        redis_port = spare_port()
+        redis_password = container_env(docs, "redis")["REDIS_PASSWORD"]
+        redis = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port), "--save", "",
+                                  "--appendonly", "no", "--requirepass", redis_password], stdout=subprocess.DEVNULL)
+        procs.append(redis)
+        check("redis with requirepass", wait_redis(redis_port, redis_password))
+
         # Services: one nginx upstream each, listening locally, in front of the "pods".
         api_ports = [spare_port(), spare_port()]
         web_ports = [spare_port(), spare_port()]
         # Each "pod" scrapes on a metrics port of its own (METRICS_BIND), never the public one.
         metrics_ports = {port: spare_port() for port in api_ports + web_ports}
         service_ports = {"banking-backend": spare_port(), "banking-frontend": spare_port()}
-        services = {"postgres": PG_HOST, "redis": REDIS_HOST,
+        services = {"postgres": PG_HOST, "redis": f"127.0.0.1:{redis_port}",
                     **{name: f"127.0.0.1:{port}" for name, port in service_ports.items()}}
 
         api_env = {**os.environ, **{k: local(v, services) for k, v in api_env_k8s.items()}}

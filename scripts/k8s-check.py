@@ -50,7 +50,9 @@ Obj = dict[str, Any]
 class Expect:
     host: str
     tls_secret: str | None
-    app_replicas: int
+    # None: the Deployments must carry no `replicas` (an HPA owns the count).
+    app_replicas: int | None
+    frontend_service: str
     backend_config: dict[str, str]
     frontend_config: dict[str, str]
     # Secrets the overlay generates, with the keys each must hold.
@@ -60,17 +62,26 @@ class Expect:
     image_tag: str | None = None
     pull_policy: str | None = None
     autoscaling: bool = False
+    # topologySpreadConstraints over nodes on the api and the web
+    spread: bool = False
 
+
+# The seed's names: role banking_user, database banking_db.
+DB_USER, DB_NAME = "banking_user", "banking_db"
+METRICS_PORT = 9090
 
 COMMON_BACKEND = {
-    "DATABASE_URL": "postgres://banking@postgres:5432/banking_db",
+    "DATABASE_URL": f"postgres://{DB_USER}@postgres:5432/{DB_NAME}",
     "REDIS_URL": "redis://redis:6379",
     "API_BIND": "0.0.0.0:8000",
+    "METRICS_BIND": f"0.0.0.0:{METRICS_PORT}",
 }
+COMMON_FRONTEND = {"METRICS_BIND": f"0.0.0.0:{METRICS_PORT}"}
 
 SECRET_KEYS = {
     "backend-secrets": {"DATABASE_PASSWORD", "BISCUIT_PRIVATE_KEY"},
     "postgres-credentials": {"password"},
+    "redis-credentials": {"password"},
 }
 
 OVERLAYS: dict[str, Expect] = {
@@ -78,38 +89,48 @@ OVERLAYS: dict[str, Expect] = {
         host="banking.local",
         tls_secret=None,
         app_replicas=2,
+        frontend_service="NodePort",
         backend_config=COMMON_BACKEND
-        | {"ENVIRONMENT": "development", "GRAPHIQL": "true", "INTROSPECTION": "true", "LOG_FORMAT": "pretty"},
-        frontend_config={"ENVIRONMENT": "development", "COOKIE_SECURE": "false", "LOG_FORMAT": "pretty"},
+        | {"ENVIRONMENT": "development", "GRAPHIQL": "true", "INTROSPECTION": "true", "LOG_FORMAT": "pretty",
+           "TRUSTED_PROXIES": "10.244.0.0/16"},
+        frontend_config=COMMON_FRONTEND
+        | {"ENVIRONMENT": "development", "COOKIE_SECURE": "false", "LOG_FORMAT": "pretty"},
         generated_secrets=SECRET_KEYS,
         external_secrets=set(),
         image_tag="dev",
-        pull_policy="IfNotPresent",
+        # The :dev images exist only in minikube's runtime: never a registry pull.
+        pull_policy="Never",
     ),
     "production": Expect(
         host="banking.example.com",
         tls_secret="banking-tls",
-        app_replicas=3,
+        app_replicas=None,
+        frontend_service="ClusterIP",
         backend_config=COMMON_BACKEND
         | {"ENVIRONMENT": "production", "GRAPHIQL": "false", "INTROSPECTION": "false", "LOG_FORMAT": "json"},
-        frontend_config={"ENVIRONMENT": "production", "COOKIE_SECURE": "true", "LOG_FORMAT": "json"},
+        frontend_config=COMMON_FRONTEND
+        | {"ENVIRONMENT": "production", "COOKIE_SECURE": "true", "LOG_FORMAT": "json"},
         generated_secrets={},
         external_secrets=set(SECRET_KEYS),
         autoscaling=True,
+        spread=True,
     ),
 }
 
-# Service name -> (type, port, container port it must reach)
+# Service name -> (type, port, container port it must reach); None: per overlay (Expect).
+# One port each: the metrics port is never behind a Service.
 SERVICES = {
     "banking-backend": ("ClusterIP", 8000, 8000),
-    "banking-frontend": ("NodePort", 80, 8080),
+    "banking-frontend": (None, 80, 8080),
     "postgres": ("ClusterIP", 5432, 5432),
     "redis": ("ClusterIP", 6379, 6379),
 }
 
 # Deployment -> (container, {probe kind: path}, named port "http" number)
 APP_PROBES = {
-    "banking-backend": ("api", {"startupProbe": "/ping", "readinessProbe": "/health", "livenessProbe": "/ping"}, 8000),
+    # Readiness /ready (this pod can serve), never /health (shared dependencies): a Redis outage
+    # must not take every api pod out of the Service at once.
+    "banking-backend": ("api", {"startupProbe": "/ping", "readinessProbe": "/ready", "livenessProbe": "/ping"}, 8000),
     "banking-frontend": ("web", {"startupProbe": "/healthz", "readinessProbe": "/readyz", "livenessProbe": "/healthz"}, 8080),
 }
 
@@ -368,6 +389,55 @@ def check_migrations(objs: list[Obj], _: Expect) -> Problems:
     return problems
 
 
+def check_metrics(objs: list[Obj], _: Expect) -> Problems:
+    """Metrics on a port of their own (9090, named `metrics`), announced to Prometheus, behind no Service."""
+    problems = []
+    for name, (container, _, _) in APP_PROBES.items():
+        w = find(objs, "Deployment", name)
+        if not w:
+            problems.append(f"no Deployment {name}")
+            continue
+        c = next((c for c in pod_spec(w).get("containers", []) if c["name"] == container), {})
+        if not any(p.get("name") == "metrics" and p.get("containerPort") == METRICS_PORT for p in c.get("ports", [])):
+            problems.append(f"{name}: no containerPort {METRICS_PORT} named metrics")
+        notes = w["spec"]["template"].get("metadata", {}).get("annotations") or {}
+        want = {"prometheus.io/scrape": "true", "prometheus.io/port": str(METRICS_PORT), "prometheus.io/path": "/metrics"}
+        for key, value in want.items():
+            if notes.get(key) != value:
+                problems.append(f"{name}: annotation {key}={notes.get(key)!r}, expected {value!r}")
+        for svc in of_kind(objs, "Service"):
+            selector = svc["spec"].get("selector")
+            if selector and matches({"matchLabels": selector}, pod_labels(w)):
+                for port in svc["spec"].get("ports") or []:
+                    if container_port(w, port.get("targetPort", port.get("port"))) == METRICS_PORT:
+                        problems.append(f"Service/{svc['metadata']['name']} exposes {name}'s metrics port")
+    return problems
+
+
+def check_spread(objs: list[Obj], expect: Expect) -> Problems:
+    """Production: the api and the web spread over nodes for real (not only a comment)."""
+    problems = []
+    for name in APP_PROBES:
+        w = find(objs, "Deployment", name)
+        if not w:
+            problems.append(f"no Deployment {name}")
+            continue
+        constraints = pod_spec(w).get("topologySpreadConstraints") or []
+        own = [t for t in constraints if matches(t.get("labelSelector"), pod_labels(w))]
+        if not expect.spread:
+            if constraints:
+                problems.append(f"{name}: topology spread where none is expected")
+            continue
+        if len(own) != len(constraints):
+            problems.append(f"{name}: a topology spread constraint does not select its own pods")
+        by_node = [t for t in own if t.get("topologyKey") == "kubernetes.io/hostname"]
+        if not by_node or by_node[0].get("whenUnsatisfiable") != "DoNotSchedule" or by_node[0].get("maxSkew") != 1:
+            problems.append(f"{name}: no hard (DoNotSchedule, maxSkew 1) spread over kubernetes.io/hostname")
+        if not any(t.get("topologyKey") == "topology.kubernetes.io/zone" for t in own):
+            problems.append(f"{name}: no spread over topology.kubernetes.io/zone")
+    return problems
+
+
 SECRET_KEY_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|KEY|TOKEN|CREDENTIAL", re.I)
 SECRET_VALUE = [
     (re.compile(r"://[^/@:\s]+:[^/@\s]+@"), "a URL with a password"),
@@ -435,14 +505,16 @@ class Pod:
     namespace: str
     labels: tuple[tuple[str, str], ...]
     ports: tuple[tuple[str, int, str], ...] = ()  # (name, number, protocol)
+    # Labels of the pod's namespace beyond kubernetes.io/metadata.name (set by the API server).
+    namespace_extra_labels: tuple[tuple[str, str], ...] = ()
 
     @property
     def label_map(self) -> dict[str, str]:
         return dict(self.labels)
 
 
-def namespace_labels(ns: str) -> dict[str, str]:
-    return {"kubernetes.io/metadata.name": ns}
+def namespace_labels(pod: Pod) -> dict[str, str]:
+    return {"kubernetes.io/metadata.name": pod.namespace, **dict(pod.namespace_extra_labels)}
 
 
 def selecting(policies: list[Obj], pod: Pod) -> list[Obj]:
@@ -464,7 +536,7 @@ def peer_matches(peer: Obj, policy_ns: str, pod: Pod) -> bool:
     pod_sel = peer.get("podSelector")
     if ns_sel is None and pod.namespace != policy_ns:
         return False
-    if ns_sel is not None and not matches(ns_sel, namespace_labels(pod.namespace)):
+    if ns_sel is not None and not matches(ns_sel, namespace_labels(pod)):
         return False
     return pod_sel is None or matches(pod_sel, pod.label_map)
 
@@ -520,6 +592,11 @@ def pods_of(objs: list[Obj]) -> dict[str, Pod]:
     return pods
 
 
+# The label a namespace needs for its Prometheus to scrape the metrics ports
+# (components/network-policies/prometheus.yaml, docs/kubernetes.md).
+SCRAPER_NAMESPACE_LABEL = ("banking/metrics-scraper", "true")
+
+
 def check_network_policies(objs: list[Obj], _: Expect) -> Problems:
     problems = []
     policies = of_kind(objs, "NetworkPolicy")
@@ -537,46 +614,55 @@ def check_network_policies(objs: list[Obj], _: Expect) -> Problems:
     dns = Pod("coredns", "kube-system", (("k8s-app", "kube-dns"),),
               (("dns", 53, "UDP"), ("dns-tcp", 53, "TCP")))
     stranger = Pod("stranger", "default", (("app", "stranger"),), (("https", 443, "TCP"),))
+    prometheus_labels = (("app.kubernetes.io/name", "prometheus"),)
+    # The Prometheus the policy admits, and three that must stay out: in a namespace without
+    # the label, another pod in the labelled namespace, and a pod of the app's own namespace
+    # wearing Prometheus's label.
+    prometheus = Pod("prometheus", "monitoring", prometheus_labels, (("web", 9090, "TCP"),),
+                     (SCRAPER_NAMESPACE_LABEL,))
+    unlabelled_prometheus = Pod("prometheus-elsewhere", "other-monitoring", prometheus_labels)
+    grafana = Pod("grafana", "monitoring", (("app.kubernetes.io/name", "grafana"),), (), (SCRAPER_NAMESPACE_LABEL,))
+    impostor = Pod("impostor", NAMESPACE, prometheus_labels)
     missing = {"banking-backend", "banking-frontend", "postgres", "redis"} - pods.keys()
     if missing:
         return problems + [f"missing workloads {sorted(missing)}"]
 
     # Each side on its own, so that one permissive policy is caught even where the other
     # side would still block the traffic.
-    accepts = {  # destination -> the only sources its ingress rules let in
-        "banking-frontend": {"ingress-nginx-controller"},
-        "banking-backend": {"banking-frontend", "ingress-nginx-controller"},
-        "postgres": {"banking-backend"},
-        "redis": {"banking-backend"},
+    accepts = {  # (destination, port) -> the only sources its ingress rules let in
+        ("banking-frontend", 8080): {"ingress-nginx-controller"},
+        ("banking-backend", 8000): {"banking-frontend", "ingress-nginx-controller"},
+        ("banking-frontend", METRICS_PORT): {"prometheus"},
+        ("banking-backend", METRICS_PORT): {"prometheus"},
+        ("postgres", 5432): {"banking-backend"},
+        ("redis", 6379): {"banking-backend"},
     }
-    reaches = {  # source -> the only destinations its egress rules let out (DNS aside)
-        "banking-frontend": {"banking-backend"},
-        "banking-backend": {"postgres", "redis"},
+    reaches = {  # source -> the only (destination, port) its egress rules let out (DNS aside)
+        "banking-frontend": {("banking-backend", 8000)},
+        "banking-backend": {("postgres", 5432), ("redis", 6379)},
         "postgres": set(),
         "redis": set(),
     }
-    service_port = {"banking-frontend": 8080, "banking-backend": 8000, "postgres": 5432, "redis": 6379}
-    everyone = [*pods.values(), nginx, stranger]
-    for dst_name, allowed in accepts.items():
+    outsiders = [nginx, stranger, prometheus, unlabelled_prometheus, grafana, impostor]
+    everyone = {p.name: p for p in [*pods.values(), *outsiders]}
+    for (dst_name, port), allowed in accepts.items():
         dst = pods[dst_name]
-        let_in = {src.name for src in everyone if src is not dst and direction_allows(
-            policies, dst, src, "Ingress", service_port[dst_name], "TCP", dst)}
+        let_in = {src.name for src in everyone.values() if src is not dst and direction_allows(
+            policies, dst, src, "Ingress", port, "TCP", dst)}
         if let_in != allowed:
-            problems.append(f"{dst_name}:{service_port[dst_name]} accepts {sorted(let_in)}, expected {sorted(allowed)}")
-    targets = [(pods[n], port) for n, port in service_port.items()] + [(stranger, 443), (nginx, 80)]
+            problems.append(f"{dst_name}:{port} accepts {sorted(let_in)}, expected {sorted(allowed)}")
+    targets = list(accepts) + [("stranger", 443), ("ingress-nginx-controller", 80), ("prometheus", 9090)]
     for src_name, allowed in reaches.items():
         src = pods[src_name]
-        let_out = {dst.name for dst, port in targets if dst is not src and direction_allows(
-            policies, src, dst, "Egress", port, "TCP", dst)}
+        let_out = {(dst, port) for dst, port in targets if dst != src_name and direction_allows(
+            policies, src, everyone[dst], "Egress", port, "TCP", everyone[dst])}
         if let_out != allowed:
             problems.append(f"{src_name} may connect to {sorted(let_out)}, expected {sorted(allowed)}")
-    for src_name, dst_names in reaches.items():
-        for dst_name in dst_names:
-            if not flow_allowed(policies, pods[src_name], pods[dst_name], service_port[dst_name]):
-                problems.append(f"{src_name} -> {dst_name}:{service_port[dst_name]} is blocked")
-    for dst_name in ("banking-frontend", "banking-backend"):
-        if not flow_allowed(policies, nginx, pods[dst_name], service_port[dst_name]):
-            problems.append(f"ingress-nginx -> {dst_name}:{service_port[dst_name]} is blocked")
+    # Both sides together: every designed flow goes through.
+    flows = [(src, dst, port) for (dst, port), srcs in accepts.items() for src in srcs]
+    for src_name, dst_name, port in flows:
+        if not flow_allowed(policies, everyone[src_name], pods[dst_name], port):
+            problems.append(f"{src_name} -> {dst_name}:{port} is blocked")
     for pod in pods.values():
         for proto in ("UDP", "TCP"):
             if not flow_allowed(policies, pod, dns, 53, proto):
@@ -584,9 +670,10 @@ def check_network_policies(objs: list[Obj], _: Expect) -> Problems:
     return problems
 
 
-def check_services(objs: list[Obj], _: Expect) -> Problems:
+def check_services(objs: list[Obj], expect: Expect) -> Problems:
     problems = []
     for name, (svc_type, port, target) in SERVICES.items():
+        svc_type = svc_type or expect.frontend_service
         svc = find(objs, "Service", name)
         if not svc:
             problems.append(f"no Service {name}")
@@ -667,7 +754,10 @@ def check_settings(objs: list[Obj], expect: Expect) -> Problems:
             problems.append(f"no Deployment {name}")
             continue
         if w["spec"].get("replicas") != expect.app_replicas:
-            problems.append(f"{name} replicas {w['spec'].get('replicas')}, expected {expect.app_replicas}")
+            if expect.app_replicas is None:
+                problems.append(f"{name} sets replicas {w['spec']['replicas']} beside its HPA: every apply would reset it")
+            else:
+                problems.append(f"{name} replicas {w['spec'].get('replicas')}, expected {expect.app_replicas}")
         for what, c in all_containers(pod_spec(w)):
             ref = c.get("image", "")
             repo, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "")
@@ -725,8 +815,12 @@ def check_stateful(objs: list[Obj], _: Expect) -> Problems:
             problems.append("postgres: serviceName postgres and 1 replica expected")
         if c.get("image") != "postgres:15-alpine":
             problems.append(f"postgres image {c.get('image')}")
-        if (env.get("POSTGRES_DB", {}).get("value"), env.get("POSTGRES_USER", {}).get("value")) != ("banking_db", "banking"):
-            problems.append("postgres: POSTGRES_DB=banking_db, POSTGRES_USER=banking expected")
+        if (env.get("POSTGRES_DB", {}).get("value"), env.get("POSTGRES_USER", {}).get("value")) != (DB_NAME, DB_USER):
+            problems.append(f"postgres: POSTGRES_DB={DB_NAME}, POSTGRES_USER={DB_USER} expected")
+        for probe in ("readinessProbe", "livenessProbe"):
+            cmd = ((c.get(probe) or {}).get("exec") or {}).get("command") or []
+            if cmd != ["pg_isready", "-U", DB_USER, "-d", DB_NAME]:
+                problems.append(f"postgres: {probe} runs {cmd}, expected pg_isready -U {DB_USER} -d {DB_NAME}")
         ref = (env.get("POSTGRES_PASSWORD", {}).get("valueFrom") or {}).get("secretKeyRef") or {}
         if base_name(ref.get("name", "")) != "postgres-credentials" or ref.get("key") != "password":
             problems.append("postgres: POSTGRES_PASSWORD must come from Secret postgres-credentials key password")
@@ -745,6 +839,23 @@ def check_stateful(objs: list[Obj], _: Expect) -> Problems:
         c = pod_spec(rd)["containers"][0]
         if c.get("image") != "redis:7-alpine":
             problems.append(f"redis image {c.get('image')}")
+        # requirepass from the Secret, and the api given the same Secret key.
+        cmd = (c.get("command") or []) + (c.get("args") or [])
+        if "--requirepass" not in cmd or cmd[cmd.index("--requirepass") + 1:][:1] != ["$(REDIS_PASSWORD)"]:
+            problems.append(f"redis: command {cmd} does not set --requirepass $(REDIS_PASSWORD)")
+        api = find(objs, "Deployment", "banking-backend")
+        for who, container in (("redis", c), ("banking-backend", pod_spec(api)["containers"][0] if api else {})):
+            env = {e["name"]: e for e in container.get("env", []) or []}
+            ref = (env.get("REDIS_PASSWORD", {}).get("valueFrom") or {}).get("secretKeyRef") or {}
+            if base_name(ref.get("name", "")) != "redis-credentials" or ref.get("key") != "password":
+                problems.append(f"{who}: REDIS_PASSWORD must come from Secret redis-credentials key password")
+        for probe in ("readinessProbe", "livenessProbe"):
+            cmd = " ".join(((c.get(probe) or {}).get("exec") or {}).get("command") or [])
+            if "PONG" not in cmd:
+                problems.append(f"redis: {probe} `{cmd}` does not look for PONG (redis-cli exits 0 on NOAUTH)")
+        env = {e["name"]: e for e in c.get("env", []) or []}
+        if "REDISCLI_AUTH" not in env:
+            problems.append("redis: no REDISCLI_AUTH for the probes' redis-cli")
         cm = generated(objs, "ConfigMap", "redis-config")
         conf = "\n".join((cm or {}).get("data", {}).values())
         for line in ("maxmemory 256mb", "maxmemory-policy allkeys-lru", "appendonly yes", "dir /data"):
@@ -765,6 +876,8 @@ CHECKS: list[tuple[str, Callable[[list[Obj], Expect], Problems]]] = [
     ("requests and limits on every container", check_resources),
     ("restricted security context on every container", check_security),
     ("probes", check_probes),
+    ("metrics on their own port, behind no Service", check_metrics),
+    ("topology spread", check_spread),
     ("migrations in the api's initContainer", check_migrations),
     ("no secrets in ConfigMaps", check_configmaps),
     ("referenced ConfigMaps, Secrets and PVCs exist", check_references),
