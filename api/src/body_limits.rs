@@ -1,7 +1,7 @@
 //! How much of a request body the api reads, and how many large ones at once.
 //!
 //! Ordinary requests are small: a body of up to `SMALL_BODY` is read for anyone. A larger
-//! one, up to `MAX_BODY`, is read only when it says how large it is (`Content-Length`)
+//! GraphQL document, up to `MAX_BODY`, is read only when it says how large it is (`Content-Length`)
 //! and one of `LARGE_AT_ONCE` places is free, so a crowd of clients sending large bodies
 //! cannot hold more than `LARGE_AT_ONCE × MAX_BODY` of memory between them. A hostile
 //! document (nested 100,000 deep) is therefore read in full and refused with a clear 400
@@ -49,9 +49,19 @@ fn refuse(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-/// Middleware: caps every body, and admits a large one only with a place free.
+/// Middleware: caps every body, and admits a large one (GraphQL documents only) with a
+/// place free.
 pub async fn limit(State(large): State<LargeBodies>, request: Request, next: Next) -> Response {
+    let max = if request.uri().path() == "/graphql" {
+        MAX_BODY
+    } else {
+        SMALL_BODY
+    };
     match declared_length(&request) {
+        Some(length) if length > max => refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("the request body is over {max} bytes"),
+        ),
         Some(length) if length > MAX_BODY => refuse(
             StatusCode::PAYLOAD_TOO_LARGE,
             &format!("the request body is over {MAX_BODY} bytes"),

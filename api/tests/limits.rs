@@ -28,7 +28,8 @@ async fn deep_queries_alias_bombs_and_huge_bodies_are_refused_early() {
         "{deep_body}"
     );
 
-    // Alias bomb: a thousand copies of a list field.
+    // Alias bomb: a thousand copies of a list field, 3,000 selections: refused by the guard
+    // before validation (400, as for any document over the guards' limits).
     let bomb = format!(
         "{{ {} }}",
         (0..1000)
@@ -36,27 +37,52 @@ async fn deep_queries_alias_bombs_and_huge_bodies_are_refused_early() {
             .collect::<Vec<_>>()
             .join(" ")
     );
-    let bomb_body = app.gql(None, &bomb, json!({})).await;
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .json(&json!({ "query": bomb }))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 400);
+    let bomb_body: serde_json::Value = response.json().await.expect("JSON");
     assert_eq!(
         error_code(&bomb_body),
         Some("BAD_USER_INPUT"),
         "{bomb_body}"
     );
+    assert_eq!(bomb_body["errors"][0]["extensions"]["limit"], "selections");
+
+    // Within the guards' limits, the complexity limit still counts: 150 aliases of a page
+    // of history each (750 selections).
+    let costly = format!(
+        "{{ {} }}",
+        (0..150)
+            .map(|i| format!("a{i}: accounts {{ transactions(first: 50) {{ edges {{ node {{ id }} }} }} }}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let costly_body = app.gql(None, &costly, json!({})).await;
+    assert_eq!(
+        error_code(&costly_body),
+        Some("BAD_USER_INPUT"),
+        "{costly_body}"
+    );
     assert!(
-        bomb_body["errors"][0]["message"]
+        costly_body["errors"][0]["message"]
             .as_str()
             .unwrap_or_default()
             .to_lowercase()
             .contains("complex"),
-        "{bomb_body}"
+        "{costly_body}"
     );
 
     // A page size that would make the query too expensive is refused the same way.
     let wide = app.gql(None, "{ accounts { transactions(first: 100000) { edges { node { id amount description } } } } }", json!({})).await;
     assert_eq!(error_code(&wide), Some("BAD_USER_INPUT"), "{wide}");
 
-    // A body over the limit: 413 before parsing.
-    let huge = format!("{{ me {{ id }} }} #{}", "x".repeat(200 * 1024));
+    // A body over the limit (1 MiB for GraphQL documents): 413 before parsing.
+    let huge = format!("{{ me {{ id }} }} #{}", "x".repeat(1100 * 1024));
     let response = app
         .client
         .post(format!("{}/graphql", app.base))

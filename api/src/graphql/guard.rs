@@ -14,7 +14,7 @@
 //! sign-in per request: aliases must not turn one request into a hundred password
 //! guesses or a batch of new customers.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use async_graphql::extensions::{
@@ -22,7 +22,7 @@ use async_graphql::extensions::{
 };
 use async_graphql::parser::Positioned;
 use async_graphql::parser::types::{
-    ExecutableDocument, FragmentDefinition, OperationType, Selection, SelectionSet,
+    BaseType, ExecutableDocument, FragmentDefinition, OperationType, Selection, SelectionSet,
 };
 use async_graphql::{
     ErrorExtensionValues, Name, Request, ServerError, ServerResult, Value, Variables,
@@ -52,6 +52,7 @@ pub enum Refusal {
     Fragments,
     FragmentCycle,
     SignIns,
+    UnknownType,
 }
 
 impl Refusal {
@@ -70,6 +71,7 @@ impl Refusal {
                 "the document's fragments spread each other in a cycle".into()
             }
             Refusal::SignIns => "sign in or sign up once per request".into(),
+            Refusal::UnknownType => "a variable is declared with a type the schema does not have".into(),
         }
     }
 
@@ -80,6 +82,7 @@ impl Refusal {
             Refusal::Fragments => "fragments",
             Refusal::FragmentCycle => "fragment_cycle",
             Refusal::SignIns => "sign_ins",
+            Refusal::UnknownType => "unknown_type",
         }
     }
 
@@ -292,11 +295,28 @@ impl<'a> Expansion<'a> {
 }
 
 /// Refuses a parsed document whose expansion is too large, whose fragments form a cycle,
-/// or whose mutation signs in more than once.
-pub fn check_document(document: &ExecutableDocument) -> Result<(), Refusal> {
+/// whose mutation signs in more than once, or whose variables name a type the schema does
+/// not have (async-graphql's validation panics on a default value of such a type).
+pub fn check_document(
+    document: &ExecutableDocument,
+    known_types: &HashSet<String>,
+) -> Result<(), Refusal> {
     let mut expansion = Expansion::new(document)?;
     expansion.expand_all()?;
     for (_, operation) in document.operations.iter() {
+        for variable in &operation.node.variable_definitions {
+            let mut ty = &variable.node.var_type.node;
+            // Nesting is bounded by the text scan; this walks it without recursion.
+            let name = loop {
+                match &ty.base {
+                    BaseType::Named(name) => break name,
+                    BaseType::List(inner) => ty = inner,
+                }
+            };
+            if !known_types.contains(name.as_str()) {
+                return Err(Refusal::UnknownType);
+            }
+        }
         let shape = shape(&operation.node.selection_set.node);
         let (_, sign_ins) = expansion.sizes(&shape)?;
         if operation.node.ty == OperationType::Mutation && sign_ins > 1 {
@@ -322,12 +342,15 @@ const REMEMBERED: u64 = 512;
 pub struct DocumentGuard {
     /// Documents that passed every check, by their text.
     documents: moka::sync::Cache<Arc<str>, ExecutableDocument>,
+    /// Every type name of the schema.
+    known_types: Arc<HashSet<String>>,
 }
 
 impl DocumentGuard {
-    pub fn new() -> DocumentGuard {
+    pub fn new(known_types: impl IntoIterator<Item = String>) -> DocumentGuard {
         DocumentGuard {
             documents: moka::sync::Cache::new(REMEMBERED),
+            known_types: Arc::new(known_types.into_iter().collect()),
         }
     }
 
@@ -340,17 +363,11 @@ impl DocumentGuard {
         }
         check_nesting(query).map_err(Refusal::into_error)?;
         let document = async_graphql::parser::parse_query(query).map_err(ServerError::from)?;
-        check_document(&document).map_err(Refusal::into_error)?;
+        check_document(&document, &self.known_types).map_err(Refusal::into_error)?;
         if remember {
             self.documents.insert(Arc::from(query), document.clone());
         }
         Ok(document)
-    }
-}
-
-impl Default for DocumentGuard {
-    fn default() -> Self {
-        DocumentGuard::new()
     }
 }
 
@@ -381,6 +398,14 @@ mod tests {
 
     fn parse(text: &str) -> ExecutableDocument {
         async_graphql::parser::parse_query(text).expect("parses")
+    }
+
+    fn check_document(document: &ExecutableDocument) -> Result<(), Refusal> {
+        let known = ["Int", "String", "Query", "Mutation"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        super::check_document(document, &known)
     }
 
     fn bomb(n: usize, leaf: &str) -> String {
@@ -450,6 +475,14 @@ mod tests {
         // A nested field that happens to be called `login` is not a sign-in.
         let nested = "query { me { login } }";
         assert_eq!(check_document(&parse(nested)), Ok(()));
+    }
+
+    #[test]
+    fn variables_of_unknown_types_are_refused() {
+        let text = "query($v: [Nope] = {a: 1}) { __typename }";
+        assert_eq!(check_document(&parse(text)), Err(Refusal::UnknownType));
+        let known = "query($v: [[Int!]] = [[1]]) { __typename }";
+        assert_eq!(check_document(&parse(known)), Ok(()));
     }
 
     #[test]

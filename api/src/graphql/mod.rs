@@ -57,7 +57,7 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
 pub fn schema(services: Services) -> BankSchema {
     // The guard first: nothing parses or validates a document it has not let through.
     let mut builder = builder()
-        .extension(guard::DocumentGuard::new())
+        .extension(guard::DocumentGuard::new(builder().finish().names()))
         .extension(spans::ResolverSpans)
         .extension(documents::DocumentCache::new())
         // Account numbers never change once issued, so the loader remembers them across
