@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::ledger::{Ledger, db};
 use crate::metrics::Metrics;
 use crate::state::{AppState, Services};
-use crate::{graphql, health, rest};
+use crate::{graphql, graphql_http, health, rest};
 
 /// Request bodies above this are refused with 413 before anything parses them.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -180,7 +180,7 @@ pub fn router(state: AppState) -> Router {
     let cors = cors(&state.services.config.cors_origins);
     let metrics = state.services.metrics.http.clone();
     Router::new()
-        .route("/graphql", get(graphql::graphiql).post(graphql::execute))
+        .route("/graphql", get(graphql_http::get).post(graphql_http::post))
         .merge(rest::routes())
         .merge(health::routes())
         .route("/metrics", get(metrics_text))

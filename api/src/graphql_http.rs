@@ -1,0 +1,177 @@
+//! `/graphql` over HTTP, as the GraphQL-over-HTTP specification describes, in front of
+//! the schema: which media type the answer is in (`Accept`), which bodies are read
+//! (`Content-Type`), the request's parameters, and the status code for each outcome.
+//! `docs/graphql-over-http.md` has the whole table and the choices made where the
+//! specification leaves one.
+//!
+//! - `POST` with an `application/json` body runs any operation.
+//! - `GET` with a `query` parameter runs queries only; a mutation is refused with 405.
+//! - `GET` without `query` is the GraphiQL page, when it is enabled.
+
+mod media;
+mod params;
+mod reply;
+
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
+use async_graphql::http::GraphiQLSource;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{RawQuery, State};
+use axum::http::header::{ALLOW, AUTHORIZATION};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::auth::RequestAuth;
+use crate::startup::MAX_BODY_BYTES;
+use crate::state::AppState;
+use media::Answer;
+use params::Malformed;
+
+/// `POST /graphql`: one operation in a JSON body.
+pub async fn post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let Some(answer) = media::negotiate(&headers) else {
+        return reply::not_acceptable();
+    };
+    if let Err(refusal) = media::check_body_type(&headers) {
+        return reply::refusal(
+            answer,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            refusal.message(),
+        );
+    }
+    let body = match body {
+        Ok(body) => body,
+        // The body limit layer cut a body that did not announce its length.
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return reply::refusal(answer, StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE);
+        }
+        Err(rejection) => {
+            tracing::debug!(error = %rejection.body_text(), "unreadable GraphQL request body");
+            return reply::refusal(
+                answer,
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read",
+            );
+        }
+    };
+    match params::from_json(&body) {
+        Ok(request) => execute(&state, &headers, answer, request).await,
+        Err(Malformed(message)) => reply::refusal(answer, StatusCode::BAD_REQUEST, &message),
+    }
+}
+
+const TOO_LARGE: &str = "the request is larger than 64 KiB";
+
+/// `GET /graphql`: a query in the URL, or the GraphiQL page.
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let too_long = raw.as_deref().is_some_and(|raw| raw.len() > MAX_BODY_BYTES);
+    let parsed = if too_long {
+        Err(Malformed(TOO_LARGE.to_owned()))
+    } else {
+        params::from_query_string(raw.as_deref())
+    };
+    if matches!(parsed, Ok(None)) && state.services.config.graphiql {
+        return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+    }
+    let Some(answer) = media::negotiate(&headers) else {
+        return reply::not_acceptable();
+    };
+    let mut request = match parsed {
+        Ok(Some(request)) => request,
+        Ok(None) => {
+            return reply::refusal(
+                answer,
+                StatusCode::BAD_REQUEST,
+                "the request has no `query` parameter",
+            );
+        }
+        Err(Malformed(message)) if too_long => {
+            return reply::refusal(answer, StatusCode::URI_TOO_LONG, &message);
+        }
+        Err(Malformed(message)) => {
+            return reply::refusal(answer, StatusCode::BAD_REQUEST, &message);
+        }
+    };
+    // A GET must not change anything: it may be prefetched, cached or replayed, and a
+    // link can make a browser send one. A document that does not parse goes on, so the
+    // schema reports the syntax error as it does for a POST.
+    let operation_name = request.operation_name.clone();
+    if let Ok(document) = request.parsed_query()
+        && !runs_only_a_query(document, operation_name.as_deref())
+    {
+        let mut response = reply::refusal(
+            answer,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "only queries can be sent with GET; send mutations with POST",
+        );
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    execute(&state, &headers, answer, request).await
+}
+
+/// Whether the operation the request selects is a query. When the selection is unclear
+/// (an unknown name, several operations and none named) every operation must be one.
+fn runs_only_a_query(document: &ExecutableDocument, name: Option<&str>) -> bool {
+    let selected = match (&document.operations, name) {
+        (DocumentOperations::Single(operation), _) => Some(operation),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    match selected {
+        Some(operation) => operation.node.ty == OperationType::Query,
+        None => document
+            .operations
+            .iter()
+            .all(|(_, operation)| operation.node.ty == OperationType::Query),
+    }
+}
+
+/// Runs a request with the caller's credentials, labels async-graphql's own errors, counts
+/// the outcome and writes the answer.
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    answer: Answer,
+    request: async_graphql::Request,
+) -> Response {
+    let bearer = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let auth = RequestAuth::from_header(state.services.auth.clone(), bearer);
+    let operation = request.operation_name.clone();
+    if let Some(name) = &operation {
+        tracing::Span::current().record("graphql.operation", name.as_str());
+    }
+    let mut response = state.schema.execute(request.data(auth)).await;
+    // Errors raised by async-graphql itself (syntax, validation, limits, variable types)
+    // carry no code; they are all the client's doing.
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "BAD_USER_INPUT");
+        }
+    }
+    let outcome = response
+        .errors
+        .first()
+        .and_then(|e| e.extensions.as_ref())
+        .and_then(|ext| match ext.get("code") {
+            Some(async_graphql::Value::String(code)) => Some(code.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "ok".to_owned());
+    state
+        .services
+        .metrics
+        .graphql_operation(operation.as_deref(), &outcome);
+    reply::graphql(answer, response)
+}
