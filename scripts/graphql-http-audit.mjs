@@ -4,6 +4,7 @@
 //
 //   node scripts/graphql-http-audit.mjs                 # both targets, release builds
 //   node scripts/graphql-http-audit.mjs --url URL ...   # servers that are already running
+//   node scripts/graphql-http-audit.mjs --bin-dir DIR   # both targets, binaries in DIR
 //
 // With no --url it starts, each on a spare port with a fresh SQLite database in a
 // temporary directory: the all-in-one (`banking-web` with no API_URL) and the api alone
@@ -25,7 +26,8 @@ const root = join(here, '..');
 const require = createRequire(join(here, 'node', 'package.json'));
 const { auditServer } = require('graphql-http');
 
-const release = join(
+// Where the binaries are: --bin-dir DIR, else the release builds.
+let binDir = join(
   process.env.CARGO_TARGET_DIR || join(homedir(), '.cache', 'banking-target'),
   'release',
 );
@@ -81,7 +83,7 @@ async function start(name, binary, bindVariable) {
     // development (the default), off in production (see the docs).
     INTROSPECTION: 'true',
   });
-  const child = spawn(join(release, binary), [], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(join(binDir, binary), [], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const spawnFailed = new Promise((_, reject) => child.once('error', reject));
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const stop = async () => {
@@ -97,7 +99,7 @@ async function start(name, binary, bindVariable) {
     await Promise.race([waitReady(`http://127.0.0.1:${port}/ready`, child), spawnFailed]);
   } catch (err) {
     await stop();
-    throw new Error(`${name} (${join(release, binary)}): ${err.message}`);
+    throw new Error(`${name} (${join(binDir, binary)}): ${err.message}`);
   }
   return { url: `http://127.0.0.1:${port}/graphql`, stop };
 }
@@ -138,7 +140,8 @@ async function main() {
   const args = process.argv.slice(2);
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--url' && args[i + 1]) urls.push(args[++i]);
-    else throw new Error(`unknown argument ${args[i]} (usage: [--url URL]...)`);
+    else if (args[i] === '--bin-dir' && args[i + 1]) binDir = args[++i];
+    else throw new Error(`unknown argument ${args[i]} (usage: [--url URL]... | [--bin-dir DIR])`);
   }
   let failures = 0;
   if (urls.length > 0) {
