@@ -12,8 +12,8 @@ mod media;
 mod params;
 mod reply;
 
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};

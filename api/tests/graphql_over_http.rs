@@ -116,20 +116,31 @@ async fn the_answer_is_in_the_type_the_client_accepts() {
         ),
         (Some("text/html"), StatusCode::NOT_ACCEPTABLE, JSON),
         (Some("application/xml"), StatusCode::NOT_ACCEPTABLE, JSON),
-        (Some("application/json;q=0"), StatusCode::NOT_ACCEPTABLE, JSON),
+        (
+            Some("application/json;q=0"),
+            StatusCode::NOT_ACCEPTABLE,
+            JSON,
+        ),
     ];
     for (accept, status, media) in cases {
         let answer = app.post_accepting(*accept, typename.clone()).await;
         assert_eq!(answer.status, *status, "Accept {accept:?}: {}", answer.text);
         assert_eq!(answer.media, *media, "Accept {accept:?}: {}", answer.text);
-        assert!(answer.headers.get(CONTENT_TYPE).is_some_and(|v| v
-            .to_str()
-            .unwrap_or("")
-            .contains("charset=utf-8")));
+        assert!(
+            answer
+                .headers
+                .get(CONTENT_TYPE)
+                .is_some_and(|v| v.to_str().unwrap_or("").contains("charset=utf-8"))
+        );
         if answer.status == StatusCode::OK {
             assert_eq!(answer.body, json!({ "data": { "__typename": "Query" } }));
         } else {
-            assert_eq!(error_code(&answer.body), Some("BAD_USER_INPUT"), "{}", answer.text);
+            assert_eq!(
+                error_code(&answer.body),
+                Some("BAD_USER_INPUT"),
+                "{}",
+                answer.text
+            );
         }
     }
 }
@@ -162,7 +173,12 @@ async fn request_errors_are_400_without_data_only_in_the_newer_type() {
     ];
     for (what, body) in requests {
         let newer = app.post_accepting(Some(NEWER), body.clone()).await;
-        assert_eq!(newer.status, StatusCode::BAD_REQUEST, "{what}: {}", newer.text);
+        assert_eq!(
+            newer.status,
+            StatusCode::BAD_REQUEST,
+            "{what}: {}",
+            newer.text
+        );
         assert_eq!(newer.media, NEWER, "{what}");
         assert!(
             newer.body.get("data").is_none(),
@@ -193,7 +209,12 @@ async fn an_executed_request_is_200_even_when_a_field_fails() {
         .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
     assert_eq!(answer.media, NEWER);
-    assert_eq!(answer.body.get("data"), Some(&Value::Null), "{}", answer.text);
+    assert_eq!(
+        answer.body.get("data"),
+        Some(&Value::Null),
+        "{}",
+        answer.text
+    );
     assert_eq!(error_code(&answer.body), Some("UNAUTHENTICATED"));
     assert_eq!(answer.body["errors"][0]["path"], json!(["me"]));
 }
@@ -214,7 +235,10 @@ async fn the_bearer_token_works_with_either_answer_type() {
             .expect("POST");
         let answer = read(response).await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
-        assert_eq!(answer.body, json!({ "data": { "me": { "username": "alice" } } }));
+        assert_eq!(
+            answer.body,
+            json!({ "data": { "me": { "username": "alice" } } })
+        );
     }
     // And over GET.
     let response = app
@@ -226,7 +250,10 @@ async fn the_bearer_token_works_with_either_answer_type() {
         .await
         .expect("GET");
     let answer = read(response).await;
-    assert_eq!(answer.body, json!({ "data": { "me": { "username": "alice" } } }));
+    assert_eq!(
+        answer.body,
+        json!({ "data": { "me": { "username": "alice" } } })
+    );
 }
 
 #[tokio::test]
@@ -236,7 +263,10 @@ async fn a_post_body_is_read_only_as_utf8_json() {
     let cases: &[(Option<&str>, StatusCode)] = &[
         (None, StatusCode::UNSUPPORTED_MEDIA_TYPE),
         (Some("text/plain"), StatusCode::UNSUPPORTED_MEDIA_TYPE),
-        (Some("application/graphql"), StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        (
+            Some("application/graphql"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
         (
             Some("application/x-www-form-urlencoded"),
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -280,24 +310,56 @@ async fn a_post_body_is_read_only_as_utf8_json() {
 async fn malformed_bodies_get_a_plain_400() {
     let app = app().await;
     let cases = [
-        ("", "the request body is empty; send a JSON object with a `query` string"),
+        (
+            "",
+            "the request body is empty; send a JSON object with a `query` string",
+        ),
         ("{ \"not a JSON", "the request body is not valid JSON"),
         ("\u{0}", "the request body is not valid JSON"),
-        ("{\"query\": \"{ a }\"", "the request body is not valid JSON"),
-        ("null", "the request body must be a JSON object with a `query` string"),
-        ("[]", "batched requests are not supported; send one JSON object with a `query` string"),
-        ("{\"notquery\":\"{ __typename }\"}", "the request has no `query`"),
+        (
+            "{\"query\": \"{ a }\"",
+            "the request body is not valid JSON",
+        ),
+        (
+            "null",
+            "the request body must be a JSON object with a `query` string",
+        ),
+        (
+            "[]",
+            "batched requests are not supported; send one JSON object with a `query` string",
+        ),
+        (
+            "{\"notquery\":\"{ __typename }\"}",
+            "the request has no `query`",
+        ),
         ("{\"query\":5}", "`query` must be a string"),
         ("{\"query\":[\"array\"]}", "`query` must be a string"),
-        ("{\"query\":\"{ __typename }\",\"operationName\":{\"obj\":\"ect\"}}", "`operationName` must be a string or null"),
-        ("{\"query\":\"{ __typename }\",\"variables\":\"string\"}", "`variables` must be a JSON object or null"),
-        ("{\"query\":\"{ __typename }\",\"variables\":false}", "`variables` must be a JSON object or null"),
-        ("{\"query\":\"{ __typename }\",\"extensions\":[\"array\"]}", "`extensions` must be a JSON object or null"),
+        (
+            "{\"query\":\"{ __typename }\",\"operationName\":{\"obj\":\"ect\"}}",
+            "`operationName` must be a string or null",
+        ),
+        (
+            "{\"query\":\"{ __typename }\",\"variables\":\"string\"}",
+            "`variables` must be a JSON object or null",
+        ),
+        (
+            "{\"query\":\"{ __typename }\",\"variables\":false}",
+            "`variables` must be a JSON object or null",
+        ),
+        (
+            "{\"query\":\"{ __typename }\",\"extensions\":[\"array\"]}",
+            "`extensions` must be a JSON object or null",
+        ),
     ];
     for (body, message) in cases {
         for accept in [NEWER, JSON, "*/*"] {
             let answer = app.post_raw(Some(JSON), accept, body).await;
-            assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{body:?}: {}", answer.text);
+            assert_eq!(
+                answer.status,
+                StatusCode::BAD_REQUEST,
+                "{body:?}: {}",
+                answer.text
+            );
             assert_eq!(
                 answer.body,
                 json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] }),
@@ -314,7 +376,12 @@ async fn null_and_map_parameters_are_allowed() {
         let mut body = json!({ "query": "{ __typename }" });
         body[parameter] = Value::Null;
         let answer = app.post_accepting(Some(NEWER), body).await;
-        assert_eq!(answer.status, StatusCode::OK, "{parameter}: {}", answer.text);
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "{parameter}: {}",
+            answer.text
+        );
         assert_eq!(answer.body, json!({ "data": { "__typename": "Query" } }));
     }
     let answer = app
@@ -328,13 +395,17 @@ async fn null_and_map_parameters_are_allowed() {
             }),
         )
         .await;
-    assert_eq!(answer.body, json!({ "data": { "__type": { "name": "Account" } } }));
+    assert_eq!(
+        answer.body,
+        json!({ "data": { "__type": { "name": "Account" } } })
+    );
 }
 
 #[tokio::test]
 async fn too_large_bodies_are_413_with_or_without_a_length() {
     let app = app().await;
-    let huge = json!({ "query": format!("{{ __typename }} #{}", "x".repeat(70 * 1024)) }).to_string();
+    let huge =
+        json!({ "query": format!("{{ __typename }} #{}", "x".repeat(70 * 1024)) }).to_string();
     let answer = app.post_raw(Some(JSON), NEWER, &huge).await;
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
 
@@ -351,7 +422,10 @@ async fn too_large_bodies_are_413_with_or_without_a_length() {
     request.extend(b"0\r\n\r\n");
     let reply = raw_http(&app, &request).await;
     assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
-    assert!(reply.contains("the request is larger than 64 KiB"), "{reply}");
+    assert!(
+        reply.contains("the request is larger than 64 KiB"),
+        "{reply}"
+    );
 }
 
 /// Sends bytes as they are (for requests reqwest will not make) and reads the reply.
@@ -375,21 +449,32 @@ async fn get_runs_queries_and_refuses_mutations() {
             .get_graphql(
                 accept,
                 &[
-                    ("query", "query Type($name: String!) { __type(name: $name) { name } }"),
+                    (
+                        "query",
+                        "query Type($name: String!) { __type(name: $name) { name } }",
+                    ),
                     ("variables", r#"{"name":"Account"}"#),
                 ],
             )
             .await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
         assert_eq!(answer.media, accept);
-        assert_eq!(answer.body, json!({ "data": { "__type": { "name": "Account" } } }));
+        assert_eq!(
+            answer.body,
+            json!({ "data": { "__type": { "name": "Account" } } })
+        );
     }
 
     // A mutation over GET is refused before it runs: the user is never created.
     let signup = r#"mutation { signup(input: { username: "mallory", password: "correct horse battery", email: "m@example.com" }) { token } }"#;
     for accept in [NEWER, JSON] {
         let answer = app.get_graphql(accept, &[("query", signup)]).await;
-        assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED, "{}", answer.text);
+        assert_eq!(
+            answer.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{}",
+            answer.text
+        );
         assert_eq!(
             answer.headers.get(ALLOW).and_then(|v| v.to_str().ok()),
             Some("POST")
@@ -411,7 +496,10 @@ async fn get_runs_queries_and_refuses_mutations() {
         .get_graphql(NEWER, &[("query", both), ("operationName", "Q")])
         .await;
     assert_eq!(selected.status, StatusCode::OK, "{}", selected.text);
-    for params in [vec![("query", both), ("operationName", "M")], vec![("query", both)]] {
+    for params in [
+        vec![("query", both), ("operationName", "M")],
+        vec![("query", both)],
+    ] {
         let answer = app.get_graphql(NEWER, &params).await;
         assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED, "{params:?}");
     }
@@ -429,7 +517,12 @@ async fn get_runs_queries_and_refuses_mutations() {
         vec![("query", "{ __typename }"), ("query", "{ __typename }")],
     ] {
         let answer = app.get_graphql(NEWER, &params).await;
-        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{params:?}: {}", answer.text);
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{params:?}: {}",
+            answer.text
+        );
         assert_eq!(error_code(&answer.body), Some("BAD_USER_INPUT"));
     }
     // A query string over 64 KiB (more than reqwest will even build a URL for).
@@ -438,8 +531,14 @@ async fn get_runs_queries_and_refuses_mutations() {
         "x".repeat(70 * 1024)
     );
     let reply = raw_http(&app, long.as_bytes()).await;
-    assert!(reply.starts_with("HTTP/1.1 414"), "{}", &reply[..reply.len().min(200)]);
-    let answer = app.get_graphql("text/html", &[("query", "{ __typename }")]).await;
+    assert!(
+        reply.starts_with("HTTP/1.1 414"),
+        "{}",
+        &reply[..reply.len().min(200)]
+    );
+    let answer = app
+        .get_graphql("text/html", &[("query", "{ __typename }")])
+        .await;
     assert_eq!(answer.status, StatusCode::NOT_ACCEPTABLE);
 }
 
@@ -454,7 +553,13 @@ async fn get_without_a_query_is_graphiql_or_a_400() {
         .await
         .expect("GET");
     assert_eq!(page.status(), StatusCode::OK);
-    assert!(page.text().await.expect("page").to_lowercase().contains("graphiql"));
+    assert!(
+        page.text()
+            .await
+            .expect("page")
+            .to_lowercase()
+            .contains("graphiql")
+    );
 
     let database = api::testing::TestDatabase::new(Backend::Sqlite).await;
     let mut config = support::config_for(&database, &CacheKind::Memory);
@@ -466,6 +571,8 @@ async fn get_without_a_query_is_graphiql_or_a_400() {
         answer.body["errors"][0]["message"],
         "the request has no `query` parameter"
     );
-    let answer = closed.get_graphql(JSON, &[("query", "{ __typename }")]).await;
+    let answer = closed
+        .get_graphql(JSON, &[("query", "{ __typename }")])
+        .await;
     assert_eq!(answer.status, StatusCode::OK);
 }

@@ -159,7 +159,10 @@ pub fn check_body_type(headers: &HeaderMap) -> Result<(), BodyRefusal> {
     for parameter in parts {
         if let Some((name, charset)) = parameter.split_once('=')
             && name.trim().eq_ignore_ascii_case("charset")
-            && !charset.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+            && !charset
+                .trim()
+                .trim_matches('"')
+                .eq_ignore_ascii_case("utf-8")
         {
             return Err(BodyRefusal::Unsupported);
         }
@@ -194,7 +197,10 @@ mod tests {
             (&["application/*"], Some(Json)),
             (&["application/json"], Some(Json)),
             (&["application/json; charset=utf-8"], Some(Json)),
-            (&["application/graphql-response+json"], Some(GraphQLResponse)),
+            (
+                &["application/graphql-response+json"],
+                Some(GraphQLResponse),
+            ),
             (
                 &["application/graphql-response+json, application/json;q=0.9"],
                 Some(GraphQLResponse),
@@ -212,7 +218,10 @@ mod tests {
                 Some(GraphQLResponse),
             ),
             (&["text/html, application/xhtml+xml, */*;q=0.8"], Some(Json)),
-            (&["text/html", "application/graphql-response+json"], Some(GraphQLResponse)),
+            (
+                &["text/html", "application/graphql-response+json"],
+                Some(GraphQLResponse),
+            ),
             (&["APPLICATION/JSON"], Some(Json)),
             (&["text/html"], None),
             (&["application/xml, text/*"], None),

@@ -78,13 +78,18 @@ fn diagnose(body: &[u8], error: &serde_json::Error) -> Malformed {
         return Malformed::new("`operationName` must be a string or null");
     }
     for name in ["variables", "extensions"] {
-        if !matches!(object.get(name), None | Some(Value::Null | Value::Object(_))) {
+        if !matches!(
+            object.get(name),
+            None | Some(Value::Null | Value::Object(_))
+        ) {
             return Malformed::new(format!("`{name}` must be a JSON object or null"));
         }
     }
     // Every parameter has its shape, so what failed is finer: a key given twice, or a
     // variable name that is not a GraphQL name. serde's own words say which, and where.
-    Malformed(format!("the request body is not a GraphQL request: {error}"))
+    Malformed(format!(
+        "the request body is not a GraphQL request: {error}"
+    ))
 }
 
 /// A GET's query string. `Ok(None)` when there is no `query` (the GraphiQL page's URL).
@@ -166,7 +171,14 @@ mod tests {
         .expect("read");
         assert_eq!(request.query, "query Q($n: Int) { __typename }");
         assert_eq!(request.operation_name.as_deref(), Some("Q"));
-        assert_eq!(request.variables.get("n").map(ToString::to_string).as_deref(), Some("1"));
+        assert_eq!(
+            request
+                .variables
+                .get("n")
+                .map(ToString::to_string)
+                .as_deref(),
+            Some("1")
+        );
         assert!(request.extensions.contains_key("some"));
         let nulls = from_json(
             br#"{"query":"{ __typename }","operationName":null,"variables":null,"extensions":null}"#,
@@ -181,17 +193,35 @@ mod tests {
             ("", "the request body is empty"),
             ("  \n", "the request body is empty"),
             ("{ \"not a JSON", "the request body is not valid JSON"),
-            ("[{\"query\":\"{ a }\"}]", "batched requests are not supported"),
+            (
+                "[{\"query\":\"{ a }\"}]",
+                "batched requests are not supported",
+            ),
             ("42", "must be a JSON object"),
             ("{\"notquery\":\"{ a }\"}", "the request has no `query`"),
             ("{\"query\":null}", "the request has no `query`"),
             ("{\"query\":{\"obj\":\"ect\"}}", "`query` must be a string"),
             ("{\"query\":0}", "`query` must be a string"),
-            ("{\"query\":\"{ a }\",\"operationName\":false}", "`operationName` must be"),
-            ("{\"query\":\"{ a }\",\"variables\":\"string\"}", "`variables` must be"),
-            ("{\"query\":\"{ a }\",\"variables\":[\"array\"]}", "`variables` must be"),
-            ("{\"query\":\"{ a }\",\"extensions\":0}", "`extensions` must be"),
-            ("{\"query\":\"{ a }\",\"query\":\"{ b }\"}", "duplicate field `query`"),
+            (
+                "{\"query\":\"{ a }\",\"operationName\":false}",
+                "`operationName` must be",
+            ),
+            (
+                "{\"query\":\"{ a }\",\"variables\":\"string\"}",
+                "`variables` must be",
+            ),
+            (
+                "{\"query\":\"{ a }\",\"variables\":[\"array\"]}",
+                "`variables` must be",
+            ),
+            (
+                "{\"query\":\"{ a }\",\"extensions\":0}",
+                "`extensions` must be",
+            ),
+            (
+                "{\"query\":\"{ a }\",\"query\":\"{ b }\"}",
+                "duplicate field `query`",
+            ),
         ];
         for (body, expected) in cases {
             let message = refusal(body);
@@ -212,7 +242,11 @@ mod tests {
         assert_eq!(request.operation_name.as_deref(), Some("T"));
         assert!(request.query.starts_with("query T($name: String!)"));
         assert_eq!(
-            request.variables.get("name").map(ToString::to_string).as_deref(),
+            request
+                .variables
+                .get("name")
+                .map(ToString::to_string)
+                .as_deref(),
             Some("\"sometype\"")
         );
         for bad in [

@@ -62,7 +62,10 @@ pub fn graphql(answer: Answer, response: async_graphql::Response) -> Response {
     };
     let mut http = (status, body).into_response();
     let headers = http.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(answer.content_type()));
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(answer.content_type()),
+    );
     headers.append(VARY, HeaderValue::from_static("Accept"));
     if response.is_ok()
         && let Some(value) = response.cache_control.value()
@@ -81,10 +84,7 @@ pub fn refusal(answer: Answer, status: StatusCode, message: &str) -> Response {
     });
     (
         status,
-        [
-            (CONTENT_TYPE, answer.content_type()),
-            (VARY, "Accept"),
-        ],
+        [(CONTENT_TYPE, answer.content_type()), (VARY, "Accept")],
         body.to_string(),
     )
         .into_response()
