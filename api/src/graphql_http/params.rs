@@ -92,11 +92,18 @@ fn diagnose(body: &[u8], error: &serde_json::Error) -> Malformed {
     ))
 }
 
+const PARAMETERS: [&str; 4] = ["query", "operationName", "variables", "extensions"];
+
 /// A GET's query string. `Ok(None)` when there is no `query` (the GraphiQL page's URL).
 pub fn from_query_string(raw: Option<&str>) -> Result<Option<Request>, Malformed> {
     let pairs: Vec<(String, String)> = serde_urlencoded_pairs(raw.unwrap_or(""))?;
     let mut params: HashMap<&str, &str> = HashMap::new();
-    for (name, value) in &pairs {
+    // Other parameters (a cache buster, a tracking tag) are ignored, as in a POST body;
+    // one of ours given twice is ambiguous.
+    for (name, value) in pairs
+        .iter()
+        .filter(|(name, _)| PARAMETERS.contains(&name.as_str()))
+    {
         if params.insert(name.as_str(), value.as_str()).is_some() {
             return Err(Malformed(format!("the parameter `{name}` is given twice")));
         }
@@ -234,6 +241,16 @@ mod tests {
     fn a_query_string_is_read_and_a_missing_query_means_graphiql() {
         assert!(from_query_string(None).expect("empty").is_none());
         assert!(from_query_string(Some("x=1")).expect("no query").is_none());
+        assert!(
+            from_query_string(Some("x=1&x=2"))
+                .expect("junk twice")
+                .is_none()
+        );
+        assert!(
+            from_query_string(Some("query=%7Ba%7D&v=1&v=2"))
+                .expect("junk beside a query")
+                .is_some()
+        );
         let request = from_query_string(Some(
             "query=query%20T(%24name%3A%20String!)%20%7B%20__type(name%3A%20%24name)%20%7B%20name%20%7D%20%7D&variables=%7B%22name%22%3A%22sometype%22%7D&operationName=T",
         ))
