@@ -51,9 +51,9 @@ minikube-up:
 minikube-down:
     scripts/minikube-down.sh
 
-# The longer reliability run: a minute of bank-invariant load per setup and 50,000 fuzzed requests.
-chaos SECONDS="60" ITERATIONS="50000":
-    CHAOS_SECONDS={{SECONDS}} FUZZ_ITERATIONS={{ITERATIONS}} scripts/test -p api --test bank_invariant --test faults --test hostile_input --test account_security -- --nocapture
+# The longer reliability run: a minute of bank-invariant load per setup, 50,000 fuzzed requests and 100,000 documents from the GraphQL grammar.
+chaos SECONDS="60" ITERATIONS="50000" DOCUMENTS="100000":
+    CHAOS_SECONDS={{SECONDS}} FUZZ_ITERATIONS={{ITERATIONS}} GRAMMAR_ITERATIONS={{DOCUMENTS}} scripts/test -p api --test bank_invariant --test faults --test hostile_input --test account_security -- --nocapture
 
 # Benchmarks against the machine's limits (pgbench, a trivial axum handler); writes docs/benchmarks.md.
 bench:

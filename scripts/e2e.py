@@ -111,6 +111,25 @@ def wait(url, timeout=60, host=None):
     return False
 
 
+def status_of(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except Exception:
+        return None
+
+
+def metrics_text(port):
+    """The metrics port answers Prometheus text."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            return r.status == 200 and "_http_requests_total" in r.read().decode()
+    except Exception:
+        return False
+
+
 class Client:
     """HTTP through the Ingress, as a browser or an app would reach banking.local."""
 
@@ -173,6 +192,8 @@ def main():
         # Services: one nginx upstream each, listening locally, in front of the "pods".
         api_ports = [spare_port(), spare_port()]
         web_ports = [spare_port(), spare_port()]
+        # Each "pod" scrapes on a metrics port of its own (METRICS_BIND), never the public one.
+        metrics_ports = {port: spare_port() for port in api_ports + web_ports}
         service_ports = {"banking-backend": spare_port(), "banking-frontend": spare_port()}
         services = {"postgres": PG_HOST, "redis": REDIS_HOST,
                     **{name: f"127.0.0.1:{port}" for name, port in service_ports.items()}}
@@ -187,15 +208,20 @@ def main():
         subprocess.run([RELEASE / "banking-api", "migrate"], env=api_env, check=True)
         apis = []
         for port in api_ports:
-            p = subprocess.Popen([RELEASE / "banking-api"], env={**api_env, "API_BIND": f"127.0.0.1:{port}"})
+            p = subprocess.Popen([RELEASE / "banking-api"], env={**api_env, "API_BIND": f"127.0.0.1:{port}",
+                                                                 "METRICS_BIND": f"127.0.0.1:{metrics_ports[port]}"})
             procs.append(p)
             apis.append(p)
         for port in web_ports:
-            procs.append(subprocess.Popen([RELEASE / "banking-web"], env={**web_env, "WEB_BIND": f"127.0.0.1:{port}"}))
+            procs.append(subprocess.Popen([RELEASE / "banking-web"], env={**web_env, "WEB_BIND": f"127.0.0.1:{port}",
+                                                                          "METRICS_BIND": f"127.0.0.1:{metrics_ports[port]}"}))
         for port in api_ports:
             check(f"api on {port} ready", wait(f"http://127.0.0.1:{port}/ready"))
         for port in web_ports:
             check(f"web on {port} ready", wait(f"http://127.0.0.1:{port}/healthz"))
+        for port in api_ports + web_ports:
+            check(f"/metrics on {port}'s metrics port", metrics_text(metrics_ports[port]))
+            check(f"no /metrics on the public port {port}", status_of(f"http://127.0.0.1:{port}/metrics") == 404)
 
         # nginx: the Ingress rules, and the Services as upstreams.
         backends = {"banking-backend": api_ports, "banking-frontend": web_ports}

@@ -72,11 +72,13 @@ async function waitReady(url, child) {
 async function start(name, binary, bindVariable) {
   const dir = mkdtempSync(join(tmpdir(), `graphql-http-audit-${name}-`));
   const port = await sparePort();
+  const metricsPort = await sparePort();
   const env = { ...process.env };
   // Whatever the calling shell points at, this run has its own everything.
   for (const key of ['API_URL', 'REDIS_URL', 'ENVIRONMENT', 'BISCUIT_PRIVATE_KEY']) delete env[key];
   Object.assign(env, {
     [bindVariable]: `127.0.0.1:${port}`,
+    METRICS_BIND: `127.0.0.1:${metricsPort}`,
     DATABASE_URL: `sqlite://${join(dir, 'audit.db')}?mode=rwc`,
     LOG_LEVEL: 'warn',
     // Several audits ask `__type(name: …)` and expect no errors; introspection is on in

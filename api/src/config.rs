@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use banking_telemetry::server::ServerLimits;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::ledger::db::PoolSettings;
@@ -47,6 +48,11 @@ pub struct Config {
     /// Failed logins in a row before a username is locked, and for how long.
     pub login_max_failures: i64,
     pub login_lockout: Duration,
+    /// Header, body, request and idle timeouts and the connection cap (`*_TIMEOUT_SECS`,
+    /// `MAX_CONNECTIONS`).
+    pub server: ServerLimits,
+    /// Where `GET /metrics` is served, apart from the public port (`METRICS_BIND`).
+    pub metrics_bind: SocketAddr,
 }
 
 /// One bad variable: which one and what it should have been.
@@ -81,6 +87,8 @@ impl Config {
             seed_demo: false,
             login_max_failures: 5,
             login_lockout: Duration::from_secs(15 * 60),
+            server: ServerLimits::default(),
+            metrics_bind: SocketAddr::from(([127, 0, 0, 1], 9090)),
         }
     }
 
@@ -189,6 +197,7 @@ impl Config {
                 "must not be true when ENVIRONMENT=production",
             ));
         }
+        read_server_settings(&lookup, &mut config)?;
         Ok(config)
     }
 
@@ -252,7 +261,13 @@ fn database_url(url: &str, password: Option<String>) -> Result<String, ConfigErr
             "must not contain a password when DATABASE_PASSWORD is set",
         ));
     }
-    let encoded: String = password
+    let encoded = percent_encoded(&password);
+    Ok(format!("{scheme}://{user}:{encoded}@{host}"))
+}
+
+/// A password as it may stand in a URL's user information.
+fn percent_encoded(password: &str) -> String {
+    password
         .bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
@@ -260,8 +275,51 @@ fn database_url(url: &str, password: Option<String>) -> Result<String, ConfigErr
             }
             _ => format!("%{b:02X}"),
         })
-        .collect();
-    Ok(format!("{scheme}://{user}:{encoded}@{host}"))
+        .collect()
+}
+
+/// The server limits, the metrics listener and `REDIS_PASSWORD` (merged into `REDIS_URL`).
+fn read_server_settings(
+    lookup: &impl Fn(&str) -> Option<String>,
+    config: &mut Config,
+) -> Result<(), ConfigError> {
+    config.server = ServerLimits::from_lookup(lookup)
+        .map_err(|(var, expected)| ConfigError { var, expected })?;
+    if let Some(bind) = lookup("METRICS_BIND") {
+        config.metrics_bind = bind
+            .parse()
+            .map_err(|_| bad("METRICS_BIND", "must be an address such as 0.0.0.0:9090"))?;
+    }
+    if let Some(password) = lookup("REDIS_PASSWORD") {
+        let Some(url) = &config.redis_url else {
+            return Err(bad("REDIS_PASSWORD", "needs REDIS_URL"));
+        };
+        let url = redis_url(url.expose_secret(), &password)?;
+        config.redis_url = Some(SecretString::from(url));
+    }
+    Ok(())
+}
+
+/// `REDIS_URL` with `REDIS_PASSWORD` put in (`redis://[user]:password@host…`), so the URL can
+/// live in a ConfigMap and only the password in a Secret.
+fn redis_url(url: &str, password: &str) -> Result<String, ConfigError> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(bad("REDIS_URL", "must be a redis:// or rediss:// URL"));
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let (user, host) = match authority.rsplit_once('@') {
+        Some((user, _)) if user.contains(':') => {
+            return Err(bad(
+                "REDIS_URL",
+                "must not contain a password when REDIS_PASSWORD is set",
+            ));
+        }
+        Some((user, host)) => (user, host),
+        None => ("", authority),
+    };
+    let encoded = percent_encoded(password);
+    Ok(format!("{scheme}://{user}:{encoded}@{host}{path}"))
 }
 
 impl Config {
@@ -336,5 +394,63 @@ mod tests {
         );
         assert_eq!(config.log_format, LogFormat::Json);
         assert!(!config.introspection && !config.graphiql);
+    }
+
+    #[test]
+    fn server_limits_and_metrics_bind_are_read() {
+        let config = from(&[]).expect("defaults");
+        assert_eq!(config.server, ServerLimits::default());
+        assert_eq!(config.metrics_bind.to_string(), "127.0.0.1:9090");
+        let config = from(&[
+            ("HEADER_TIMEOUT_SECS", "2"),
+            ("IDLE_TIMEOUT_SECS", "7"),
+            ("METRICS_BIND", "0.0.0.0:9100"),
+        ])
+        .expect("valid");
+        assert_eq!(config.server.header_timeout, Duration::from_secs(2));
+        assert_eq!(config.server.idle_timeout, Duration::from_secs(7));
+        assert_eq!(config.metrics_bind.port(), 9100);
+        for (var, value) in [
+            ("HEADER_TIMEOUT_SECS", "0"),
+            ("BODY_TIMEOUT_SECS", "x"),
+            ("REQUEST_TIMEOUT_SECS", "1.5"),
+            ("IDLE_TIMEOUT_SECS", ""),
+            ("MAX_CONNECTIONS", "-3"),
+            ("METRICS_BIND", "9090"),
+        ] {
+            let err = from(&[(var, value)]).expect_err(var);
+            assert_eq!(err.var, var);
+        }
+    }
+
+    #[test]
+    fn redis_password_is_merged_percent_encoded() {
+        let with = |url: &str, password: &str| {
+            from(&[("REDIS_URL", url), ("REDIS_PASSWORD", password)]).map(|c| {
+                c.redis_url
+                    .map(|u| u.expose_secret().to_owned())
+                    .unwrap_or_default()
+            })
+        };
+        assert_eq!(
+            with("redis://redis:6379", "p@ss/w:rd").expect("merged"),
+            "redis://:p%40ss%2Fw%3Ard@redis:6379"
+        );
+        assert_eq!(
+            with("rediss://banking@redis:6380/2?protocol=resp3", "s3cret").expect("merged"),
+            "rediss://banking:s3cret@redis:6380/2?protocol=resp3"
+        );
+        for url in ["redis://:old@redis:6379", "redis://user:old@redis:6379/0"] {
+            let err = with(url, "new").expect_err(url);
+            assert_eq!(err.var, "REDIS_URL");
+        }
+        let err = from(&[("REDIS_PASSWORD", "orphan")]).expect_err("no REDIS_URL");
+        assert_eq!(err.var, "REDIS_PASSWORD");
+        // Without a password the URL is kept as given.
+        let config = from(&[("REDIS_URL", "redis://redis:6379/0")]).expect("plain");
+        assert_eq!(
+            config.redis_url.map(|u| u.expose_secret().to_owned()),
+            Some("redis://redis:6379/0".to_owned())
+        );
     }
 }

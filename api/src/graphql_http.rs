@@ -22,7 +22,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::auth::RequestAuth;
-use crate::startup::MAX_BODY_BYTES;
+use crate::body_limits::{MAX_BODY, SMALL_BODY};
+use crate::graphql::guard;
 use crate::state::AppState;
 use media::Answer;
 use params::Malformed;
@@ -45,9 +46,15 @@ pub async fn post(
     }
     let body = match body {
         Ok(body) => body,
-        // The body limit layer cut a body that did not announce its length.
+        // The body limits (`crate::body_limits`) cut a body that was longer than it said
+        // or, without a length, longer than a small one may be.
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return reply::refusal(answer, StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE);
+            let message = format!(
+                "the request body is too large: over {} KiB it must declare its Content-Length, and it may not exceed {} KiB",
+                SMALL_BODY / 1024,
+                MAX_BODY / 1024
+            );
+            return reply::refusal(answer, StatusCode::PAYLOAD_TOO_LARGE, &message);
         }
         Err(rejection) => {
             tracing::debug!(error = %rejection.body_text(), "unreadable GraphQL request body");
@@ -64,7 +71,7 @@ pub async fn post(
     }
 }
 
-const TOO_LARGE: &str = "the request is larger than 64 KiB";
+const TOO_LONG: &str = "the query string is longer than 64 KiB; send large requests with POST";
 
 /// `GET /graphql`: a query in the URL, or the GraphiQL page.
 pub async fn get(
@@ -72,9 +79,9 @@ pub async fn get(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let too_long = raw.as_deref().is_some_and(|raw| raw.len() > MAX_BODY_BYTES);
+    let too_long = raw.as_deref().is_some_and(|raw| raw.len() > SMALL_BODY);
     let parsed = if too_long {
-        Err(Malformed(TOO_LARGE.to_owned()))
+        Err(Malformed(TOO_LONG.to_owned()))
     } else {
         params::from_query_string(raw.as_deref())
     };
@@ -101,10 +108,12 @@ pub async fn get(
         }
     };
     // A GET must not change anything: it may be prefetched, cached or replayed, and a
-    // link can make a browser send one. A document that does not parse goes on, so the
-    // schema reports the syntax error as it does for a POST.
+    // link can make a browser send one. A document that does not parse, or that the
+    // guard's text scan would refuse before parsing, goes on unparsed here, so the schema
+    // refuses it as it does in a POST (and runs nothing).
     let operation_name = request.operation_name.clone();
-    if let Ok(document) = request.parsed_query()
+    if guard::check_nesting(&request.query).is_ok()
+        && let Ok(document) = request.parsed_query()
         && !runs_only_a_query(document, operation_name.as_deref())
     {
         let mut response = reply::refusal(

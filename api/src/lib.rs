@@ -1,6 +1,7 @@
 //! The banking api: a GraphQL gateway and seed-compatible REST routes over the ledger.
 
 pub mod auth;
+pub mod body_limits;
 pub mod cache;
 pub mod config;
 pub mod error;

@@ -1,5 +1,7 @@
 //! `banking-api` serves; `banking-api migrate` applies migrations and exits;
-//! `banking-api schema` prints the GraphQL schema.
+//! `banking-api schema` prints the GraphQL schema; `banking-api new-identity` gives a
+//! database restored from a backup a fresh identity, so no cache entry of the old one
+//! is read again.
 
 use std::process::ExitCode;
 
@@ -39,9 +41,27 @@ async fn main() -> ExitCode {
                 }
             };
         }
+        Some("new-identity") => {
+            let _telemetry = telemetry::init(&config);
+            let result = async {
+                let conn = startup::connect_with_retry(&config).await?;
+                Ok::<_, anyhow::Error>(api::ledger::db::new_identity(&conn).await?)
+            }
+            .await;
+            return match result {
+                Ok(identity) => {
+                    tracing::info!(%identity, "the database has a new identity; every cached entry of the old one is ignored");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    tracing::error!(error = ?e, "could not give the database a new identity");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         None | Some("serve") => {}
         Some(other) => {
-            eprintln!("unknown command {other:?}: expected serve, migrate or schema");
+            eprintln!("unknown command {other:?}: expected serve, migrate, new-identity or schema");
             return ExitCode::from(2);
         }
     }

@@ -3,20 +3,21 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
 use axum::http::{HeaderValue, Method, header};
 use axum::routing::get;
+use banking_telemetry::server::{self, ServerLimits, Stop};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 use crate::auth::{Auth, TokenKeys};
+use crate::body_limits::{self, LargeBodies};
 use crate::cache::{Cache, CachedReads, MemoryCache, RedisCache};
 use crate::config::Config;
 use crate::ledger::{Ledger, db};
@@ -24,31 +25,43 @@ use crate::metrics::Metrics;
 use crate::state::{AppState, Services};
 use crate::{graphql, graphql_http, health, rest};
 
-/// Request bodies above this are refused with 413 before anything parses them.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
 pub struct Application {
     listener: TcpListener,
+    /// `GET /metrics` only, apart from the public port.
+    metrics_listener: TcpListener,
     router: Router,
+    limits: ServerLimits,
     state: AppState,
 }
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        let bind = config.bind;
+        let (bind, metrics_bind, limits) = (config.bind, config.metrics_bind, config.server);
         let state = build_state(config).await?;
         let listener = TcpListener::bind(bind)
             .await
-            .with_context(|| format!("binding {bind}"))?;
+            .with_context(|| format!("binding {bind} (API_BIND)"))?;
+        let metrics_listener = TcpListener::bind(metrics_bind)
+            .await
+            .with_context(|| format!("binding {metrics_bind} (METRICS_BIND)"))?;
         Ok(Application {
             router: router(state.clone()),
             listener,
+            metrics_listener,
+            limits,
             state,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.local_addr().port()
+    }
+
+    /// The port `GET /metrics` answers on.
+    pub fn metrics_port(&self) -> u16 {
+        self.metrics_listener
+            .local_addr()
+            .map_or(0, |address| address.port())
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -70,13 +83,19 @@ impl Application {
         self,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stop)
-        .await
+        let stop = Stop::on(stop);
+        let state = self.state.clone();
+        let metrics = server::metrics_router(move || metrics_text(&state));
+        let (public, metrics) = tokio::join!(
+            server::serve(self.listener, self.router, self.limits, stop.clone()),
+            server::serve(
+                self.metrics_listener,
+                metrics,
+                server::metrics_limits(self.limits),
+                stop
+            ),
+        );
+        public.and(metrics)
     }
 }
 
@@ -97,14 +116,14 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
             tracing::info!(users = ?report.created, "created demo users");
         }
     }
+    // Every key outside the database names the database, so a Redis that served
+    // another one (recreated, replaced) can never answer for this one.
+    let identity = wait_for_identity(&ledger).await?;
+    let key_prefix = format!("{}{identity}:", config.redis_key_prefix);
     let cache: Arc<dyn Cache> = match &config.redis_url {
         Some(url) => Arc::new(
-            RedisCache::new(
-                url.expose_secret(),
-                &config.redis_key_prefix,
-                config.redis_pool_size,
-            )
-            .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?,
+            RedisCache::new(url.expose_secret(), &key_prefix, config.redis_pool_size)
+                .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?,
         ),
         None => Arc::new(MemoryCache::default()),
     };
@@ -129,8 +148,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         config,
         metrics,
     };
-    let ready = Arc::new(AtomicBool::new(false));
-    watch_migrations(services.ledger.clone(), ready.clone()).await;
+    // The identity is read from a migrated database, so by now the schema is in place.
+    let ready = Arc::new(AtomicBool::new(true));
     Ok(AppState {
         schema: graphql::schema(services.clone()),
         services,
@@ -138,24 +157,23 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     })
 }
 
-/// Ready as soon as every migration is applied; when another process is to apply them
-/// (`banking-api migrate`), keep looking until it has.
-async fn watch_migrations(ledger: Ledger, ready: Arc<AtomicBool>) {
-    if db::is_migrated(ledger.db()).await.unwrap_or(false) {
-        ready.store(true, Ordering::Release);
-        return;
-    }
-    tracing::warn!("migrations are pending; not ready until they are applied");
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            if db::is_migrated(ledger.db()).await.unwrap_or(false) {
-                ready.store(true, Ordering::Release);
-                tracing::info!("migrations applied; ready");
-                return;
-            }
+/// The database's identity, once its migrations are applied. When another process is to
+/// apply them (`banking-api migrate`, an init container), keep looking until it has:
+/// nothing may be cached before the identity is known.
+async fn wait_for_identity(ledger: &Ledger) -> anyhow::Result<String> {
+    let mut warned = false;
+    loop {
+        if db::is_migrated(ledger.db()).await.unwrap_or(false) {
+            return db::identity(ledger.db())
+                .await
+                .context("reading the database's identity");
         }
-    });
+        if !warned {
+            tracing::warn!("migrations are pending; waiting for them to be applied");
+            warned = true;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
 }
 
 /// The database may start after us (a fresh cluster, a laptop): wait up to a minute.
@@ -183,9 +201,11 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphql_http::get).post(graphql_http::post))
         .merge(rest::routes())
         .merge(health::routes())
-        .route("/metrics", get(metrics_text))
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            LargeBodies::default(),
+            body_limits::limit,
+        ))
         .layer(cors)
         .layer(axum::middleware::from_fn_with_state(
             metrics,
@@ -195,14 +215,10 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
-/// `GET /metrics`, in the Prometheus text format.
-async fn metrics_text(
-    axum::extract::State(state): axum::extract::State<AppState>,
-) -> impl axum::response::IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.services.metrics.render(state.services.ledger.db()),
-    )
+/// The api's metrics in the Prometheus text format (served on the metrics listener; in the
+/// all-in-one, by the web's).
+pub fn metrics_text(state: &AppState) -> String {
+    state.services.metrics.render(state.services.ledger.db())
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

@@ -159,3 +159,92 @@ async fn with_redis_stopped_reads_go_on_health_says_503_and_writes_fail_closed()
         .expect("GET");
     assert_eq!(health.status(), 200);
 }
+
+/// One Redis, customers on database A, then the api on a new database B (recreated,
+/// restored into a new database, failed over to another cluster while Redis kept its
+/// keys): B's customers have the same ids as A's, and must see only B's data from the
+/// very first request.
+#[tokio::test]
+async fn a_cache_never_answers_for_another_database() {
+    let (Some(_), Some(redis)) = (
+        api::testing::postgres_admin_url(),
+        api::testing::redis_url(),
+    ) else {
+        return;
+    };
+    let cache = CacheKind::Redis(redis);
+    let prefix = format!("twodb:{}:", uuid::Uuid::new_v4().simple());
+    let start = |database: TestDatabase, name: &str| {
+        let mut config = support::config_for(&database, &cache);
+        config.redis_key_prefix = prefix.clone();
+        TestApp::spawn_with(database, config, name.to_owned())
+    };
+    let numbers = |body: &serde_json::Value, path: &[&str]| -> Vec<String> {
+        let mut node = body;
+        for key in path {
+            node = &node[*key];
+        }
+        node.as_array()
+            .unwrap_or_else(|| panic!("{body}"))
+            .iter()
+            .map(|a| a["accountNumber"].as_str().expect("number").to_owned())
+            .collect()
+    };
+    let me = "{ me { id accounts { accountNumber } } }";
+
+    let a = start(TestDatabase::new(Backend::Postgres).await, "database A").await;
+    let mut seen_on_a = Vec::new();
+    for i in 0..3 {
+        let customer = a.customer(&format!("first{i}")).await;
+        a.deposit(&customer, "10.00").await;
+        // Read twice, so A's answers are in Redis and in the replica's local copy.
+        for _ in 0..2 {
+            let body = a.gql(Some(&customer.token), me, json!({})).await;
+            seen_on_a.extend(numbers(&body, &["data", "me", "accounts"]));
+        }
+    }
+    a.shutdown().await;
+
+    let b = start(TestDatabase::new(Backend::Postgres).await, "database B").await;
+    for i in 0..3 {
+        let body = b
+            .gql(
+                None,
+                "mutation($input: SignupInput!) { signup(input: $input) { token user { id accounts { accountNumber } } } }",
+                json!({ "input": { "username": format!("second{i}"), "password": "correct horse battery", "email": format!("s{i}@example.com") } }),
+            )
+            .await;
+        let from_signup = numbers(&body, &["data", "signup", "user", "accounts"]);
+        let token = body["data"]["signup"]["token"].as_str().expect("token");
+        let read = b.gql(Some(token), me, json!({})).await;
+        let from_me = numbers(&read, &["data", "me", "accounts"]);
+        // What B itself holds for this customer.
+        let user_id: i64 = read["data"]["me"]["id"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .expect("id");
+        let in_b: Vec<String> = {
+            use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+            entities::accounts::Entity::find()
+                .filter(entities::accounts::Column::UserId.eq(user_id))
+                .all(b.state.services.ledger.db())
+                .await
+                .expect("accounts in B")
+                .into_iter()
+                .map(|a| a.account_number)
+                .collect()
+        };
+        assert_eq!(
+            from_signup, in_b,
+            "customer {user_id}: signup answered with another database's accounts"
+        );
+        assert_eq!(
+            from_me, in_b,
+            "customer {user_id}: me answered with another database's accounts"
+        );
+        for number in &from_me {
+            assert!(!seen_on_a.contains(number), "{number} is database A's");
+        }
+    }
+    b.shutdown().await;
+}

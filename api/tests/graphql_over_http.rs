@@ -404,12 +404,19 @@ async fn null_and_map_parameters_are_allowed() {
 #[tokio::test]
 async fn too_large_bodies_are_413_with_or_without_a_length() {
     let app = app().await;
+    // Over the 1 MiB any request may declare.
+    let oversized =
+        json!({ "query": format!("{{ __typename }} #{}", "x".repeat(1100 * 1024)) }).to_string();
+    let answer = app.post_raw(Some(JSON), NEWER, &oversized).await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // 70 KiB with its length declared is read (and runs).
     let huge =
         json!({ "query": format!("{{ __typename }} #{}", "x".repeat(70 * 1024)) }).to_string();
     let answer = app.post_raw(Some(JSON), NEWER, &huge).await;
-    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
 
-    // Chunked, so the limit is only found while reading.
+    // The same 70 KiB chunked, without a length: over what a body of unknown length may
+    // be, and only found out while reading.
     let mut request = format!(
         "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAccept: {NEWER}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
     )
@@ -423,9 +430,38 @@ async fn too_large_bodies_are_413_with_or_without_a_length() {
     let reply = raw_http(&app, &request).await;
     assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
     assert!(
-        reply.contains("the request is larger than 64 KiB"),
+        reply.contains("over 64 KiB it must declare its Content-Length"),
         "{reply}"
     );
+}
+
+#[tokio::test]
+async fn documents_the_guards_refuse_are_400_in_either_type_and_over_get() {
+    let app = app().await;
+    let deep = format!(
+        "{{ __typename(a: {}1{}) }}",
+        "[".repeat(100),
+        "]".repeat(100)
+    );
+    for accept in [NEWER, JSON] {
+        let answer = app
+            .post_accepting(Some(accept), json!({ "query": deep }))
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+        assert_eq!(error_code(&answer.body), Some("BAD_USER_INPUT"));
+        assert_eq!(answer.body["errors"][0]["extensions"]["limit"], "nesting");
+        // A GET is refused by the same guard, before anything parses it.
+        let answer = app.get_graphql(accept, &[("query", &deep)]).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+        assert_eq!(answer.body["errors"][0]["extensions"]["limit"], "nesting");
+    }
+    let mutation = format!(
+        "mutation {{ logout(a: {}1{}) }}",
+        "[".repeat(100),
+        "]".repeat(100)
+    );
+    let answer = app.get_graphql(NEWER, &[("query", &mutation)]).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
 }
 
 /// Sends bytes as they are (for requests reqwest will not make) and reads the reply.

@@ -4,14 +4,24 @@
 //!
 //! Seeded, so a failure can be replayed: `FUZZ_SEED`, and `FUZZ_ITERATIONS` (default 1500;
 //! `just chaos` runs far more).
+//!
+//! Then documents built to take the process down: values nested thousands deep in every
+//! place a value can stand, and fragment bombs, each refused with 400 at once, costing no
+//! lasting memory and leaving the process serving; and documents generated from the
+//! GraphQL grammar (`GRAMMAR_ITERATIONS`, default 2,000; `just chaos` sends 100,000).
+//! These run against the binary users run when `BANKING_API_BIN` names the release build
+//! (scripts/test does); the 100 ms limit applies to that build only.
 
 mod support;
 
-use api::testing::Backend;
+use std::time::{Duration, Instant};
+
+use api::testing::{Backend, TestDatabase};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
-use support::{CacheKind, TestApp};
+use support::process::{ApiProcess, is_release, rss_bytes};
+use support::{CacheKind, KEY_HEX, TestApp};
 
 const CORPUS: &[&str] = &[
     "{ me { id username email createdAt accounts { id accountNumber type balance currency } } }",
@@ -204,4 +214,599 @@ async fn transactions(app: &TestApp) -> u64 {
         .count(app.state.services.ledger.db())
         .await
         .expect("count")
+}
+
+/// One attack: a name for the failure message and the raw JSON body.
+struct Attack {
+    name: String,
+    body: String,
+}
+
+fn json_string(text: &str) -> String {
+    serde_json::to_string(text).expect("a JSON string")
+}
+
+fn with_query(name: String, query: &str) -> Attack {
+    Attack {
+        name,
+        body: format!("{{\"query\":{}}}", json_string(query)),
+    }
+}
+
+/// Every place a nested value can stand, at `depth`. Bodies are built as text: a
+/// `serde_json::Value` this deep would overflow the test's own stack when dropped.
+fn nested(depth: usize) -> Vec<Attack> {
+    let list = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+    let object = format!("{}1{}", "{a:".repeat(depth), "}".repeat(depth));
+    let json_list = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+    let json_object = format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth));
+    let list_type = format!("{}Int{}", "[".repeat(depth), "]".repeat(depth));
+    vec![
+        with_query(
+            format!("list argument, depth {depth}"),
+            &format!("{{__typename(a:{list})}}"),
+        ),
+        with_query(
+            format!("object argument, depth {depth}"),
+            &format!("{{__typename(a:{object})}}"),
+        ),
+        with_query(
+            format!("list in a directive argument, depth {depth}"),
+            &format!("{{__typename @include(if:{list})}}"),
+        ),
+        with_query(
+            format!("variable default (list), depth {depth}"),
+            &format!("query($v: Int = {list}) {{ __typename }}"),
+        ),
+        with_query(
+            format!("variable default (object), depth {depth}"),
+            &format!("query($v: Int = {object}) {{ __typename }}"),
+        ),
+        with_query(
+            format!("variable type, depth {depth}"),
+            &format!("query($v: {list_type}) {{ __typename }}"),
+        ),
+        Attack {
+            name: format!("variables JSON (list), depth {depth}"),
+            body: format!(
+                "{{\"query\":\"query($v: Int) {{ __typename }}\",\"variables\":{{\"v\":{json_list}}}}}"
+            ),
+        },
+        Attack {
+            name: format!("variables JSON (object), depth {depth}"),
+            body: format!(
+                "{{\"query\":\"query($v: Int) {{ __typename }}\",\"variables\":{{\"v\":{json_object}}}}}"
+            ),
+        },
+        with_query(
+            format!("selection sets, depth {depth}"),
+            &format!("{}__typename{}", "{a".repeat(depth), "}".repeat(depth)),
+        ),
+    ]
+}
+
+/// `query{...F0} fragment F0 on Query{...F1 ...F1} … fragment Fn on Query{leaf}`.
+fn fragment_bomb(n: usize, leaf: &str) -> Attack {
+    let mut query = String::from("query{...F0}");
+    for i in 0..n {
+        query.push_str(&format!(
+            " fragment F{i} on Query{{...F{} ...F{}}}",
+            i + 1,
+            i + 1
+        ));
+    }
+    query.push_str(&format!(" fragment F{n} on Query{{{leaf}}}"));
+    with_query(format!("fragment bomb n={n}, leaf {leaf}"), &query)
+}
+
+async fn send(http: &reqwest::Client, base: &str, body: &str) -> (u16, Value, Duration) {
+    let started = Instant::now();
+    let response = http
+        .post(format!("{base}/graphql"))
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("the server answers");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+        started.elapsed(),
+    )
+}
+
+#[tokio::test]
+async fn nested_values_and_fragment_bombs_are_refused_at_once() {
+    let database = TestDatabase::new(Backend::Sqlite).await;
+    let mut api = ApiProcess::start(&[
+        ("DATABASE_URL", database.url.clone()),
+        ("BISCUIT_PRIVATE_KEY", KEY_HEX.to_owned()),
+    ])
+    .await;
+    let pid = api.pid().expect("running");
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("client");
+    let base = api.base();
+
+    let mut attacks = Vec::new();
+    for depth in [2_000, 100_000] {
+        attacks.extend(nested(depth));
+    }
+    for n in [30, 64] {
+        attacks.push(fragment_bomb(n, "__typename"));
+        attacks.push(fragment_bomb(n, "me { id }"));
+    }
+    // A round of everything first, so that what the allocator keeps for request buffers
+    // is in the baseline: the figure that matters is growth that stays.
+    for attack in &attacks {
+        send(&http, &base, &attack.body).await;
+    }
+    let baseline = rss_bytes(pid);
+    let limit = if is_release() {
+        Duration::from_millis(100)
+    } else {
+        Duration::from_secs(2)
+    };
+    for attack in &attacks {
+        // The quickest of three, so that a busy CI machine's scheduling is not counted.
+        let mut quickest = Duration::MAX;
+        for _ in 0..3 {
+            let (status, body, took) = send(&http, &base, &attack.body).await;
+            assert_eq!(status, 400, "{}: {body}", attack.name);
+            assert!(
+                body.get("data").is_none_or(Value::is_null),
+                "{}: no data for a refused document: {body}",
+                attack.name
+            );
+            let code = &body["errors"][0]["extensions"]["code"];
+            assert_eq!(code, "BAD_USER_INPUT", "{}: {body}", attack.name);
+            quickest = quickest.min(took);
+        }
+        assert!(
+            quickest < limit,
+            "{}: answered in {quickest:?}, limit {limit:?}",
+            attack.name
+        );
+        assert!(api.is_running(), "{}: the process died", attack.name);
+    }
+    let grown = rss_bytes(pid).saturating_sub(baseline);
+    assert!(
+        grown < 10 * 1024 * 1024,
+        "resident memory grew by {} KiB",
+        grown / 1024
+    );
+
+    // Still serving: an ordinary query and a sign-up work.
+    let (status, body, _) = send(&http, &base, r#"{"query":"{ __typename }"}"#).await;
+    assert_eq!(
+        (status, &body["data"]["__typename"]),
+        (200, &json!("Query"))
+    );
+    let signup = json!({
+        "query": "mutation($i: SignupInput!) { signup(input: $i) { user { username } } }",
+        "variables": { "i": { "username": "survivor", "password": "long enough pass", "email": "s@example.com" } },
+    });
+    let (status, body, _) = send(&http, &base, &signup.to_string()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["signup"]["user"]["username"], "survivor");
+    assert!(api.is_running());
+}
+
+#[tokio::test]
+async fn a_request_signs_in_or_up_once_at_most() {
+    let database = TestDatabase::new(Backend::Sqlite).await;
+    let api = ApiProcess::start(&[
+        ("DATABASE_URL", database.url.clone()),
+        ("BISCUIT_PRIVATE_KEY", KEY_HEX.to_owned()),
+    ])
+    .await;
+    let http = reqwest::Client::new();
+    let base = api.base();
+    let aliases: String = (0..10)
+        .map(|i| format!("a{i}: login(username: \"victim\", password: \"guess{i}\") {{ token }} "))
+        .collect();
+    let (status, body, _) = send(
+        &http,
+        &base,
+        &json!({ "query": format!("mutation {{ {aliases} }}") }).to_string(),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.get("data").is_none_or(Value::is_null), "{body}");
+    let signups: String = (0..20)
+        .map(|i| {
+            format!(
+                "s{i}: signup(input: {{username: \"batch{i}\", password: \"long enough pass\", email: \"b{i}@example.com\"}}) {{ token }} "
+            )
+        })
+        .collect();
+    let (status, body, _) = send(
+        &http,
+        &base,
+        &json!({ "query": format!("mutation {{ {signups} }}") }).to_string(),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    // Nothing was created: one of the names signs up normally afterwards.
+    let one = json!({
+        "query": "mutation { signup(input: {username: \"batch0\", password: \"long enough pass\", email: \"b0@example.com\"}) { user { username } } }"
+    });
+    let (status, body, _) = send(&http, &base, &one.to_string()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["signup"]["user"]["username"], "batch0");
+}
+
+#[tokio::test]
+async fn suggestions_do_not_name_the_schema_in_production() {
+    let database = TestDatabase::new(Backend::Sqlite).await;
+    let api = ApiProcess::start(&[
+        ("DATABASE_URL", database.url.clone()),
+        ("BISCUIT_PRIVATE_KEY", KEY_HEX.to_owned()),
+        ("ENVIRONMENT", "production".to_owned()),
+        ("SEED_DEMO", "false".to_owned()),
+    ])
+    .await;
+    let http = reqwest::Client::new();
+    let (_, body, _) = send(
+        &http,
+        &api.base(),
+        r#"{"query":"{ acount(id: 1) { id } }"}"#,
+    )
+    .await;
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(!message.is_empty(), "{body}");
+    assert!(!message.contains("Did you mean"), "{message}");
+}
+
+/// Random GraphQL documents from the language's grammar: operations of every kind with
+/// variables (types, defaults), selection sets of real and made-up fields, aliases,
+/// arguments with values of every kind nested at random depths (sometimes far past the
+/// limits), directives, inline fragments, fragment definitions and spreads (chains,
+/// cycles, bombs, unknown names).
+struct Grammar<'a> {
+    rng: &'a mut StdRng,
+    fragments: usize,
+}
+
+const FIELDS: &[&str] = &[
+    "me",
+    "accounts",
+    "account",
+    "transactions",
+    "id",
+    "username",
+    "email",
+    "balance",
+    "accountNumber",
+    "type",
+    "currency",
+    "edges",
+    "node",
+    "cursor",
+    "pageInfo",
+    "amount",
+    "description",
+    "createdAt",
+    "__typename",
+    "__schema",
+    "__type",
+    "types",
+    "name",
+    "login",
+    "signup",
+    "logout",
+    "transfer",
+    "deposit",
+    "createReadOnlyToken",
+    "token",
+    "user",
+    "x",
+];
+const ARGUMENTS: &[&str] = &[
+    "id",
+    "first",
+    "after",
+    "accountId",
+    "input",
+    "username",
+    "password",
+    "ttlSeconds",
+    "if",
+    "name",
+    "a",
+];
+const DIRECTIVES: &[&str] = &[
+    "include",
+    "skip",
+    "deprecated",
+    "specifiedBy",
+    "defer",
+    "nope",
+];
+const TYPES: &[&str] = &[
+    "Int",
+    "String",
+    "ID",
+    "Boolean",
+    "Float",
+    "Money",
+    "TransferInput",
+    "DepositInput",
+    "SignupInput",
+    "AccountType",
+    "Nope",
+];
+
+impl Grammar<'_> {
+    fn pick<'s>(&mut self, from: &[&'s str]) -> &'s str {
+        from[self.rng.gen_range(0..from.len())]
+    }
+
+    /// A nesting depth: mostly shallow, sometimes at the limit, sometimes far past it.
+    fn depth(&mut self) -> usize {
+        match self.rng.gen_range(0..20) {
+            0 => self.rng.gen_range(60..70),
+            1 => self.rng.gen_range(100..3_000),
+            _ => self.rng.gen_range(0..4),
+        }
+    }
+
+    fn value(&mut self, depth: usize, variables: &[String]) -> String {
+        if depth == 0 {
+            return match self.rng.gen_range(0..9) {
+                0 => self
+                    .rng
+                    .gen_range(-1_000_000_000i64..1_000_000_000)
+                    .to_string(),
+                1 => format!(
+                    "{}.{}",
+                    self.rng.gen_range(0..1000),
+                    self.rng.gen_range(0..100)
+                ),
+                2 => "\"12.50\"".into(),
+                3 => "\"\\u202e\\\\\\\"[{(\"".into(),
+                4 => "true".into(),
+                5 => "null".into(),
+                6 => "CHECKING".into(),
+                7 if !variables.is_empty() => {
+                    format!("${}", variables[self.rng.gen_range(0..variables.len())])
+                }
+                _ => "\"\"\"block [ { ( \"\"\"".into(),
+            };
+        }
+        if self.rng.gen_bool(0.5) {
+            format!("[{}]", self.value(depth - 1, variables))
+        } else {
+            let name = self.pick(ARGUMENTS);
+            format!("{{{name}: {}}}", self.value(depth - 1, variables))
+        }
+    }
+
+    fn arguments(&mut self, variables: &[String]) -> String {
+        let count = self.rng.gen_range(0..3);
+        if count == 0 {
+            return String::new();
+        }
+        let parts: Vec<String> = (0..count)
+            .map(|_| {
+                let name = self.pick(ARGUMENTS);
+                let depth = self.depth();
+                format!("{name}: {}", self.value(depth, variables))
+            })
+            .collect();
+        format!("({})", parts.join(", "))
+    }
+
+    fn directives(&mut self, variables: &[String]) -> String {
+        let count = if self.rng.gen_bool(0.05) {
+            self.rng.gen_range(5..20)
+        } else {
+            self.rng.gen_range(0..3)
+        };
+        (0..count)
+            .map(|_| {
+                let name = self.pick(DIRECTIVES);
+                format!(" @{name}{}", self.arguments(variables))
+            })
+            .collect()
+    }
+
+    fn selection_set(&mut self, depth: usize, variables: &[String]) -> String {
+        let width = if self.rng.gen_bool(0.02) {
+            self.rng.gen_range(100..600)
+        } else {
+            self.rng.gen_range(1..5)
+        };
+        let mut out = String::from("{");
+        for _ in 0..width {
+            out.push(' ');
+            match self.rng.gen_range(0..10) {
+                0 if self.fragments > 0 => {
+                    let n = self.rng.gen_range(0..self.fragments + 1);
+                    out.push_str(&format!("...F{n}{}", self.directives(variables)));
+                }
+                1 if depth > 0 => {
+                    let on = if self.rng.gen_bool(0.5) {
+                        " on Query"
+                    } else {
+                        ""
+                    };
+                    let inner = self.selection_set(depth - 1, variables);
+                    out.push_str(&format!("...{on}{} {inner}", self.directives(variables)));
+                }
+                _ => {
+                    if self.rng.gen_bool(0.3) {
+                        out.push_str(&format!("a{}: ", self.rng.gen_range(0..50)));
+                    }
+                    let name = self.pick(FIELDS);
+                    out.push_str(name);
+                    out.push_str(&self.arguments(variables));
+                    out.push_str(&self.directives(variables));
+                    if depth > 0 && self.rng.gen_bool(0.5) {
+                        let inner = self.selection_set(depth - 1, variables);
+                        out.push(' ');
+                        out.push_str(&inner);
+                    }
+                }
+            }
+        }
+        out.push_str(" }");
+        out
+    }
+
+    fn variable_type(&mut self) -> String {
+        let mut ty = self.pick(TYPES).to_owned();
+        let wraps = if self.rng.gen_bool(0.05) {
+            self.rng.gen_range(60..2_000)
+        } else {
+            self.rng.gen_range(0..3)
+        };
+        for _ in 0..wraps {
+            ty = if self.rng.gen_bool(0.7) {
+                format!("[{ty}]")
+            } else {
+                format!("{ty}!")
+            };
+        }
+        ty
+    }
+
+    fn document(&mut self) -> (String, Value) {
+        self.fragments = match self.rng.gen_range(0..10) {
+            0 => self.rng.gen_range(20..120),
+            1..=3 => self.rng.gen_range(1..6),
+            _ => 0,
+        };
+        let variables: Vec<String> = (0..self.rng.gen_range(0..4))
+            .map(|i| format!("v{i}"))
+            .collect();
+        let definitions: Vec<String> = variables
+            .iter()
+            .map(|v| {
+                let ty = self.variable_type();
+                let default = if self.rng.gen_bool(0.3) {
+                    let depth = self.depth();
+                    format!(" = {}", self.value(depth, &[]))
+                } else {
+                    String::new()
+                };
+                format!("${v}: {ty}{default}")
+            })
+            .collect();
+        let kind = ["query", "mutation", "subscription", ""][self.rng.gen_range(0..4)];
+        let header = if kind.is_empty() || definitions.is_empty() {
+            kind.to_owned()
+        } else {
+            format!("{kind} Op({})", definitions.join(", "))
+        };
+        let depth = self.rng.gen_range(0..6);
+        let selection = self.selection_set(depth, &variables);
+        let mut document = format!("{header} {selection}");
+        let bomb = self.rng.gen_bool(0.3);
+        for i in 0..self.fragments {
+            let body = if bomb && i + 1 < self.fragments {
+                format!("{{ ...F{} ...F{} __typename }}", i + 1, i + 1)
+            } else if self.rng.gen_bool(0.1) {
+                // A cycle, or a spread of a fragment that does not exist.
+                format!("{{ ...F{} }}", self.rng.gen_range(0..self.fragments + 2))
+            } else {
+                self.selection_set(2, &variables)
+            };
+            document.push_str(&format!(" fragment F{i} on Query {body}"));
+        }
+        let mut values = serde_json::Map::new();
+        for v in &variables {
+            if self.rng.gen_bool(0.5) {
+                values.insert(v.clone(), json!(self.rng.gen_range(-5..5)));
+            }
+        }
+        (document, Value::Object(values))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grammar_fuzzed_documents_never_take_the_process_down() {
+    let seed: u64 = std::env::var("FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20261129);
+    let iterations: usize = std::env::var("GRAMMAR_ITERATIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2_000);
+    let database = TestDatabase::new(Backend::Sqlite).await;
+    let mut api = ApiProcess::start(&[
+        ("DATABASE_URL", database.url.clone()),
+        ("BISCUIT_PRIVATE_KEY", KEY_HEX.to_owned()),
+    ])
+    .await;
+    let pid = api.pid().expect("running");
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("client");
+    let base = api.base();
+    let baseline = rss_bytes(pid);
+    let mut peak = baseline;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut statuses = std::collections::BTreeMap::new();
+    let started = Instant::now();
+    for i in 0..iterations {
+        // Documents the body limit would cut off teach nothing about the grammar: drawn again.
+        let (document, variables) = loop {
+            let drawn = Grammar {
+                rng: &mut rng,
+                fragments: 0,
+            }
+            .document();
+            if drawn.0.len() < 200_000 {
+                break drawn;
+            }
+        };
+        let body = json!({ "query": document, "variables": variables }).to_string();
+        let response = http
+            .post(format!("{base}/graphql"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("document {i} (seed {seed}): no answer: {e}\n{document}"));
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        *statuses.entry(status.as_u16()).or_insert(0usize) += 1;
+        assert!(
+            !status.is_server_error() && !text.contains("\"INTERNAL\""),
+            "document {i} (seed {seed}): {status} {text}\n{document}"
+        );
+        if i % 500 == 0 {
+            assert!(
+                api.is_running(),
+                "document {i} (seed {seed}): the process died"
+            );
+            peak = peak.max(rss_bytes(pid));
+        }
+    }
+    peak = peak.max(rss_bytes(pid));
+    assert!(api.is_running(), "the process died");
+    let grown = peak.saturating_sub(baseline);
+    assert!(
+        grown < 64 * 1024 * 1024,
+        "resident memory grew by {} MiB over {iterations} documents",
+        grown / 1024 / 1024
+    );
+    let (status, body, _) = send(&http, &base, r#"{"query":"{ __typename }"}"#).await;
+    assert_eq!(
+        (status, &body["data"]["__typename"]),
+        (200, &json!("Query"))
+    );
+    eprintln!(
+        "grammar fuzz: {iterations} documents (seed {seed}) in {:.1} s, statuses {statuses:?}, RSS {} MiB → peak {} MiB",
+        started.elapsed().as_secs_f64(),
+        baseline / 1024 / 1024,
+        peak / 1024 / 1024
+    );
 }

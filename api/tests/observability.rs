@@ -182,17 +182,24 @@ async fn metrics_move_with_requests() {
     let _ = app
         .gql(Some(&alice.token), "mutation($input: TransferInput!) { transfer(input: $input) { id } }", json!({ "input": { "fromAccountId": alice.account_id, "toAccountNumber": bob.account_number, "amount": "99.00", "idempotencyKey": "m" } }))
         .await;
-    let response = app
+    let public = app
         .client
         .get(format!("{}/metrics", app.base))
         .send()
         .await
         .expect("GET");
-    assert_eq!(response.status(), 200);
+    assert_eq!(public.status(), 404, "no metrics on the public port");
     assert!(
-        response.headers().get("x-request-id").is_some(),
+        public.headers().get("x-request-id").is_some(),
         "every response carries a request id"
     );
+    let response = app
+        .client
+        .get(format!("{}/metrics", app.metrics_base))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status(), 200);
     let text = response.text().await.expect("body");
     for expected in [
         "banking_api_http_requests_total{method=\"POST\",route=\"/graphql\",status=\"200\"}",

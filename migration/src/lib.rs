@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_create_users;
 mod m20261126_000002_create_accounts;
 mod m20261126_000003_create_transactions;
+mod m20261129_000004_create_bank_identity;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_create_users::Migration),
             Box::new(m20261126_000002_create_accounts::Migration),
             Box::new(m20261126_000003_create_transactions::Migration),
+            Box::new(m20261129_000004_create_bank_identity::Migration),
         ]
     }
 }

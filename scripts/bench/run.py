@@ -202,7 +202,7 @@ def main():
 
     procs = []
     api_env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": REDIS, "REDIS_KEY_PREFIX": prefix,
-               "BISCUIT_PRIVATE_KEY": KEY, "API_BIND": f"127.0.0.1:{API}", "LOG_LEVEL": "warn",
+               "BISCUIT_PRIVATE_KEY": KEY, "API_BIND": f"127.0.0.1:{API}", "METRICS_BIND": "127.0.0.1:0", "LOG_LEVEL": "warn",
                "ENVIRONMENT": "production", "DATABASE_POOL_SIZE": os.environ.get("BENCH_POOL", "16")}
     started = time.time()
     api = subprocess.Popen([RELEASE / "banking-api"], env=api_env)
@@ -210,7 +210,8 @@ def main():
     wait_http(f"http://127.0.0.1:{API}/ready")
     start_to_ready_ms = (time.time() - started) * 1000
     web = subprocess.Popen([RELEASE / "banking-web"], env={**os.environ, "API_URL": f"http://127.0.0.1:{API}/graphql",
-                                                          "WEB_BIND": f"127.0.0.1:{WEB}", "LOG_LEVEL": "warn"})
+                                                          "WEB_BIND": f"127.0.0.1:{WEB}", "METRICS_BIND": "127.0.0.1:0",
+                                                          "LOG_LEVEL": "warn"})
     procs.append(web)
     hello = subprocess.Popen([RELEASE / "examples/hello_axum"], env={**os.environ, "BIND": f"127.0.0.1:{HELLO}"})
     procs.append(hello)

@@ -68,7 +68,9 @@ impl ApiClient {
         let http = reqwest::Client::builder()
             .timeout(API_TIMEOUT)
             .connect_timeout(Duration::from_secs(3))
-            .pool_idle_timeout(Duration::from_secs(60))
+            // Below the api's IDLE_TIMEOUT_SECS (60 by default), so the web never sends a
+            // request on a connection the api is closing as idle.
+            .pool_idle_timeout(Duration::from_secs(30))
             .user_agent(concat!("banking-web/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let mut ready = graphql.clone();

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use banking_telemetry::server::ServerLimits;
 use reqwest::Url;
 
 pub use banking_telemetry::LogFormat;
@@ -21,12 +22,20 @@ pub enum ApiTarget {
 pub struct Config {
     pub api: ApiTarget,
     pub bind: SocketAddr,
-    /// Mark the cookies `Secure` (only sent over HTTPS).
+    /// Mark the cookies `Secure` (only sent over HTTPS) and send HSTS; on by default in
+    /// production.
     pub cookie_secure: bool,
     pub log_level: String,
     pub log_format: LogFormat,
     /// Where traces go (OTLP/HTTP); none are exported when unset.
     pub otel_endpoint: Option<String>,
+    /// `ENVIRONMENT=production`.
+    pub production: bool,
+    /// Header, body, request and idle timeouts and the connection cap (`*_TIMEOUT_SECS`,
+    /// `MAX_CONNECTIONS`).
+    pub server: ServerLimits,
+    /// Where `GET /metrics` is served, apart from the public port (`METRICS_BIND`).
+    pub metrics_bind: SocketAddr,
 }
 
 /// One bad variable: which one and what it should have been.
@@ -38,6 +47,8 @@ pub struct ConfigError {
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_METRICS_BIND: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9091);
 
 impl Config {
     pub fn from_env() -> Result<Config, ConfigError> {
@@ -58,8 +69,22 @@ impl Config {
                 .parse()
                 .map_err(|_| bad("WEB_BIND", "has a bad built-in default"))?,
         };
+        let production = match lookup("ENVIRONMENT").as_deref() {
+            None | Some("development") => false,
+            Some("production") => true,
+            Some(_) => return Err(bad("ENVIRONMENT", "must be development or production")),
+        };
+        let server = ServerLimits::from_lookup(&lookup)
+            .map_err(|(var, expected)| ConfigError { var, expected })?;
+        let metrics_bind = match lookup("METRICS_BIND") {
+            Some(bind) => bind
+                .parse()
+                .map_err(|_| bad("METRICS_BIND", "must be an address such as 0.0.0.0:9091"))?,
+            None => DEFAULT_METRICS_BIND,
+        };
         let cookie_secure = match lookup("COOKIE_SECURE").as_deref() {
-            None | Some("false" | "0" | "no") => false,
+            None => production,
+            Some("false" | "0" | "no") => false,
             Some("true" | "1" | "yes") => true,
             Some(_) => return Err(bad("COOKIE_SECURE", "must be true or false")),
         };
@@ -82,6 +107,9 @@ impl Config {
             log_level,
             log_format,
             otel_endpoint: lookup("OTEL_EXPORTER_OTLP_ENDPOINT"),
+            production,
+            server,
+            metrics_bind,
         })
     }
 
@@ -174,6 +202,37 @@ mod tests {
             let err = from(&[("API_URL", "http://api:8000/graphql"), (var, value)]).expect_err(var);
             assert_eq!(err.var, var);
             assert!(err.to_string().contains(var));
+        }
+    }
+
+    #[test]
+    fn production_makes_cookies_secure_and_limits_are_read() {
+        let api = ("API_URL", "http://api:8000/graphql");
+        let config = from(&[api]).expect("development");
+        assert!(!config.production && !config.cookie_secure);
+        assert_eq!(config.metrics_bind, DEFAULT_METRICS_BIND);
+        assert_eq!(config.server, ServerLimits::default());
+        let config = from(&[api, ("ENVIRONMENT", "production")]).expect("production");
+        assert!(config.production && config.cookie_secure);
+        let config = from(&[
+            api,
+            ("ENVIRONMENT", "production"),
+            ("COOKIE_SECURE", "false"),
+            ("HEADER_TIMEOUT_SECS", "3"),
+            ("METRICS_BIND", "0.0.0.0:9090"),
+        ])
+        .expect("explicit");
+        assert!(!config.cookie_secure, "an explicit COOKIE_SECURE wins");
+        assert_eq!(config.server.header_timeout.as_secs(), 3);
+        assert_eq!(config.metrics_bind.port(), 9090);
+        for (var, value) in [
+            ("ENVIRONMENT", "staging"),
+            ("METRICS_BIND", "anywhere"),
+            ("BODY_TIMEOUT_SECS", "0"),
+            ("MAX_CONNECTIONS", "many"),
+        ] {
+            let err = from(&[api, (var, value)]).expect_err(var);
+            assert_eq!(err.var, var);
         }
     }
 

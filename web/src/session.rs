@@ -1,10 +1,14 @@
 //! The cookie session and CSRF protection.
 //!
 //! The session cookie holds the api's Biscuit token (HttpOnly, SameSite=Lax, Path=/,
-//! `Secure` when `COOKIE_SECURE=true`). CSRF is a double-submit cookie: a random value in
-//! a cookie of its own, repeated in a hidden field of every state-changing form and
-//! compared in constant time; on top of that a POST that says it comes from another site
-//! (`Sec-Fetch-Site: cross-site`, or an `Origin` other than this host) is refused.
+//! `Secure` when `COOKIE_SECURE=true`). CSRF is a double-submit cookie bound to the
+//! session: a random value in a cookie of its own (`__Host-bank_csrf` over HTTPS, so no
+//! sibling domain can plant one), and in every state-changing form a digest of that value
+//! and the session cookie, compared in constant time. Someone who manages to set the CSRF
+//! cookie still cannot forge the field without the HttpOnly session cookie. The CSRF
+//! cookie is replaced whenever the session cookie is set or cleared (sign-in, sign-out).
+//! On top of that a POST that says it comes from another site (`Sec-Fetch-Site:
+//! cross-site`, or an `Origin` other than this host) is refused.
 
 use std::time::Duration;
 
@@ -21,13 +25,18 @@ use cookie::{Cookie, SameSite};
 use rand::RngCore;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::client::Caller;
 use crate::error::Error;
 
 pub const SESSION_COOKIE: &str = "bank_session";
+/// The CSRF cookie over plain HTTP (development, a cluster without TLS).
 pub const CSRF_COOKIE: &str = "bank_csrf";
+/// The CSRF cookie when cookies are `Secure`: the `__Host-` prefix makes the browser refuse
+/// one set by another host or with a `Domain`.
+pub const SECURE_CSRF_COOKIE: &str = "__Host-bank_csrf";
 /// The hidden form field that repeats the CSRF cookie.
 pub const CSRF_FIELD: &str = "csrf";
 
@@ -75,8 +84,16 @@ pub fn clear_session_cookie() -> String {
         .to_string()
 }
 
-fn csrf_cookie(token: &str) -> String {
-    base_cookie(CSRF_COOKIE, token.to_owned())
+fn csrf_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_CSRF_COOKIE
+    } else {
+        CSRF_COOKIE
+    }
+}
+
+fn csrf_cookie(secure: bool, token: &str) -> String {
+    base_cookie(csrf_cookie_name(secure), token.to_owned())
         .build()
         .to_string()
 }
@@ -145,10 +162,14 @@ impl Trace {
     }
 }
 
-/// The CSRF token to put in this page's forms (from the request's cookie, or a fresh one
-/// that the middleware sets on the response).
+/// The CSRF value to put in this page's forms: a digest of the CSRF cookie and the session
+/// cookie. `checkable` is false when the request brought no CSRF cookie (a fresh one is
+/// being set), so no submission can match.
 #[derive(Clone, Debug)]
-pub struct CsrfToken(pub String);
+pub struct CsrfToken {
+    pub form: String,
+    checkable: bool,
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
     type Rejection = Error;
@@ -174,31 +195,66 @@ fn looks_like_csrf_token(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Gives every request a CSRF token (the cookie's, or a new one set on the HTML response).
-pub async fn csrf_middleware(mut request: Request, next: Next) -> Response {
-    let existing =
-        cookie_value(request.headers(), CSRF_COOKIE).filter(|v| looks_like_csrf_token(v));
-    let (token, fresh) = match existing {
-        Some(token) => (token, false),
+/// The form value for a CSRF cookie and the session cookie beside it (empty when signed out).
+fn form_token(cookie: &str, session: &str) -> String {
+    let mut digest = Sha256::new();
+    digest.update(b"bank-csrf-v1\0");
+    digest.update(cookie.as_bytes());
+    digest.update(b"\0");
+    digest.update(session.as_bytes());
+    URL_SAFE_NO_PAD.encode(digest.finalize())
+}
+
+/// Whether a response starts or ends a session.
+fn sets_session(response: &Response) -> bool {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.starts_with(SESSION_COOKIE) && v[SESSION_COOKIE.len()..].starts_with('='))
+}
+
+/// Gives every request its CSRF form value (from the request's cookies, or a fresh cookie
+/// that is set on the HTML response), and a new cookie whenever the session changes.
+pub async fn csrf_middleware(
+    State(secure): State<bool>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let name = csrf_cookie_name(secure);
+    let existing = cookie_value(request.headers(), name).filter(|v| looks_like_csrf_token(v));
+    let session = cookie_value(request.headers(), SESSION_COOKIE).unwrap_or_default();
+    let (cookie, fresh) = match existing {
+        Some(cookie) => (cookie, false),
         None => (new_csrf_token(), true),
     };
-    request.extensions_mut().insert(CsrfToken(token.clone()));
+    request.extensions_mut().insert(CsrfToken {
+        form: form_token(&cookie, &session),
+        checkable: !fresh,
+    });
     let mut response = next.run(request).await;
     let is_html = response
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if fresh
-        && is_html
-        && let Ok(value) = HeaderValue::from_str(&csrf_cookie(&token))
+    let replacement = if sets_session(&response) {
+        Some(new_csrf_token())
+    } else if fresh && is_html {
+        Some(cookie)
+    } else {
+        None
+    };
+    if let Some(token) = replacement
+        && let Ok(value) = HeaderValue::from_str(&csrf_cookie(secure, &token))
     {
         response.headers_mut().append(SET_COOKIE, value);
     }
     response
 }
 
-/// A submitted form whose CSRF token matched the cookie, from a page of this site.
+/// A submitted form whose CSRF field matched the cookies, from a page of this site.
 /// Anything else is refused with 403 before the handler runs, so nothing changes.
 pub struct CsrfForm<T>(pub T);
 
@@ -224,14 +280,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
         if !is_form {
             return Err(Error::CsrfRefused);
         }
-        let cookie = cookie_value(headers, CSRF_COOKIE);
+        let expected = request.extensions().get::<CsrfToken>().cloned();
         let body = Bytes::from_request(request, state)
             .await
             .map_err(|_| Error::BadForm)?;
         let sent: TokenField = serde_urlencoded::from_bytes(&body).map_err(|_| Error::BadForm)?;
-        let matches = match cookie {
-            Some(cookie) if !sent.csrf.is_empty() => {
-                bool::from(cookie.as_bytes().ct_eq(sent.csrf.as_bytes()))
+        let matches = match expected {
+            Some(expected) if expected.checkable && !sent.csrf.is_empty() => {
+                bool::from(expected.form.as_bytes().ct_eq(sent.csrf.as_bytes()))
             }
             _ => false,
         };
@@ -360,5 +416,23 @@ mod tests {
         let token = new_csrf_token();
         assert!(looks_like_csrf_token(&token), "{token}");
         assert_ne!(token, new_csrf_token());
+        assert!(csrf_cookie(true, &token).starts_with("__Host-bank_csrf="));
+        assert!(csrf_cookie(false, &token).starts_with("bank_csrf="));
+    }
+
+    #[test]
+    fn the_form_value_is_bound_to_the_session() {
+        let cookie = new_csrf_token();
+        let signed_out = form_token(&cookie, "");
+        assert_ne!(signed_out, cookie, "the cookie alone is not the form value");
+        assert_ne!(signed_out, form_token(&cookie, "token-a"));
+        assert_ne!(
+            form_token(&cookie, "token-a"),
+            form_token(&cookie, "token-b")
+        );
+        assert_eq!(
+            form_token(&cookie, "token-a"),
+            form_token(&cookie, "token-a")
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Building the web app: the router with its layers, one listener, and — in the
-//! all-in-one — the api merged onto the same listener. `main` is a thin shim over this;
+//! all-in-one — the api merged onto the same listener; `GET /metrics` on a listener of its
+//! own (both processes' metrics in the all-in-one). `main` is a thin shim over this;
 //! tests bind port 0.
 
 use std::net::SocketAddr;
@@ -11,6 +12,7 @@ use anyhow::Context as _;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
+use banking_telemetry::server::{self, ServerLimits, Stop};
 use reqwest::Url;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -25,11 +27,21 @@ use crate::session;
 /// Forms are small; anything bigger is refused before it is read.
 pub const MAX_FORM_BYTES: usize = 16 * 1024;
 
+/// Sent with `COOKIE_SECURE=true`: HTTPS only for a year, subdomains included.
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000; includeSubDomains";
+
 /// No script at all, styles only from this site, forms only to this site, never framed.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
+/// Renders the metrics a scrape of the metrics port returns.
+type RenderMetrics = Arc<dyn Fn() -> String + Send + Sync>;
+
 pub struct Application {
     listener: TcpListener,
+    /// `GET /metrics` only, apart from the public port.
+    metrics_listener: TcpListener,
+    render_metrics: RenderMetrics,
+    limits: ServerLimits,
     router: Router,
     api_url: Url,
     embedded: bool,
@@ -43,29 +55,43 @@ impl Application {
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("binding {} (WEB_BIND)", config.bind))?;
+        let metrics_listener = TcpListener::bind(config.metrics_bind)
+            .await
+            .with_context(|| format!("binding {} (METRICS_BIND)", config.metrics_bind))?;
         let embedded = config.is_embedded();
-        let (api_url, api_router, demo): (Url, Option<Router>, Option<(String, String)>) =
-            match config.api {
-                ApiTarget::Remote(url) => (url, None, None),
-                #[cfg(feature = "embedded")]
-                ApiTarget::Embedded(api_config) => {
-                    let demo = api_config.seed_demo.then(|| {
-                        (
-                            demo_users(&api::ledger::DEMO_USERS),
-                            api::ledger::DEMO_PASSWORD.to_owned(),
-                        )
-                    });
-                    let state = api::startup::build_state(*api_config)
-                        .await
-                        .context("starting the embedded api")?;
-                    // The web part reaches the api over HTTP even here, as it does when split.
-                    let local = listener.local_addr().context("reading the bound address")?;
-                    let url = Url::parse(&format!("http://{}/graphql", loopback(local)))
-                        .context("the embedded api's URL")?;
-                    (url, Some(api::startup::router(state)), demo)
-                }
-            };
         let metrics = Arc::new(WebMetrics::new().context("registering metrics")?);
+        let web_metrics = metrics.clone();
+        let render_web: RenderMetrics = Arc::new(move || web_metrics.render());
+        let (api_url, api_router, demo, render_metrics): (
+            Url,
+            Option<Router>,
+            Option<(String, String)>,
+            RenderMetrics,
+        ) = match config.api {
+            ApiTarget::Remote(url) => (url, None, None, render_web),
+            #[cfg(feature = "embedded")]
+            ApiTarget::Embedded(api_config) => {
+                let demo = api_config.seed_demo.then(|| {
+                    (
+                        demo_users(&api::ledger::DEMO_USERS),
+                        api::ledger::DEMO_PASSWORD.to_owned(),
+                    )
+                });
+                let state = api::startup::build_state(*api_config)
+                    .await
+                    .context("starting the embedded api")?;
+                // The web part reaches the api over HTTP even here, as it does when split.
+                let local = listener.local_addr().context("reading the bound address")?;
+                let url = Url::parse(&format!("http://{}/graphql", loopback(local)))
+                    .context("the embedded api's URL")?;
+                // One process, one scrape: the web's metrics, then the api's (their
+                // names differ: banking_web_*, banking_api_*).
+                let api_state = state.clone();
+                let render: RenderMetrics =
+                    Arc::new(move || render_web() + &api::startup::metrics_text(&api_state));
+                (url, Some(api::startup::router(state)), demo, render)
+            }
+        };
         let state = WebState {
             api: ApiClient::new(api_url.clone())
                 .context("building the HTTP client")?
@@ -73,27 +99,23 @@ impl Application {
             demo_users: demo.as_ref().map(|d| d.0.clone()).unwrap_or_default(),
             demo_password: demo.as_ref().map(|d| d.1.clone()).unwrap_or_default(),
         };
-        let mut router = router(state, config.cookie_secure, metrics.clone());
-        match api_router {
-            // The all-in-one's /metrics is the api's; one process, one scrape.
-            Some(api_router) => router = router.merge(api_router),
-            None => {
-                router = router.route(
-                    "/metrics",
-                    axum::routing::get(move || {
-                        let metrics = metrics.clone();
-                        async move {
-                            (
-                                [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-                                metrics.render(),
-                            )
-                        }
-                    }),
-                );
-            }
+        let mut router = router(state, config.cookie_secure, metrics);
+        if let Some(api_router) = api_router {
+            router = router.merge(api_router);
+        }
+        if config.cookie_secure {
+            // Cookies marked Secure mean the site is served over HTTPS: tell browsers to
+            // never try it over plain HTTP (the api's answers in the all-in-one too).
+            router = router.layer(SetResponseHeaderLayer::if_not_present(
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static(STRICT_TRANSPORT_SECURITY),
+            ));
         }
         Ok(Application {
             listener,
+            metrics_listener,
+            render_metrics,
+            limits: config.server,
             router,
             api_url,
             embedded,
@@ -103,6 +125,13 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.local_addr().port()
+    }
+
+    /// The port `GET /metrics` answers on.
+    pub fn metrics_port(&self) -> u16 {
+        self.metrics_listener
+            .local_addr()
+            .map_or(0, |address| address.port())
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -134,13 +163,19 @@ impl Application {
         self,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stop)
-        .await
+        let stop = Stop::on(stop);
+        let render = self.render_metrics;
+        let metrics = server::metrics_router(move || render());
+        let (public, metrics) = tokio::join!(
+            server::serve(self.listener, self.router, self.limits, stop.clone()),
+            server::serve(
+                self.metrics_listener,
+                metrics,
+                server::metrics_limits(self.limits),
+                stop
+            ),
+        );
+        public.and(metrics)
     }
 }
 
@@ -152,7 +187,10 @@ pub fn router(state: WebState, cookie_secure: bool, metrics: Arc<WebMetrics>) ->
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
     pages::routes(state)
-        .layer(axum::middleware::from_fn(session::csrf_middleware))
+        .layer(axum::middleware::from_fn_with_state(
+            cookie_secure,
+            session::csrf_middleware,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             cookie_secure,
             session::secure_cookies,

@@ -10,21 +10,19 @@
 
 mod support;
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use base64::Engine as _;
-use fantoccini::{Client, ClientBuilder, Locator};
+use chrome::{
+    ONE_BROWSER, Step, body_text, browser_tools, cdp, click, expect, fail, fill,
+    keep_failure_screenshot, open_browser, path_of, session_id, start_driver, text_of,
+};
+use fantoccini::Client;
 use serde_json::json;
 use support::TestWeb;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-/// One browser at a time: two Chromiums on a small machine make both flaky.
-static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+#[path = "support/browser.rs"]
+mod chrome;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn banking_in_a_browser_at_phone_width() {
@@ -34,110 +32,6 @@ async fn banking_in_a_browser_at_phone_width() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn banking_in_a_browser_at_laptop_width() {
     browse(1280, 900).await;
-}
-
-fn tool(var: &str, default: &str) -> PathBuf {
-    std::env::var_os(var).map_or_else(|| PathBuf::from(default), PathBuf::from)
-}
-
-/// The browser and its driver, or `None` (skip) outside CI when they are missing.
-fn browser_tools() -> Option<(PathBuf, PathBuf)> {
-    let chromium = tool("CHROMIUM", CHROMIUM);
-    let driver = tool("CHROMEDRIVER", CHROMEDRIVER);
-    if chromium.exists() && driver.exists() {
-        return Some((chromium, driver));
-    }
-    let missing = format!(
-        "{} or {} is missing (apt-get install chromium chromium-driver)",
-        chromium.display(),
-        driver.display()
-    );
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "browser tests cannot be skipped in CI: {missing}"
-    );
-    eprintln!("skipping the browser test: {missing}");
-    None
-}
-
-/// chromedriver on a spare port, killed when dropped.
-struct Driver {
-    child: Child,
-    url: String,
-    _profile: tempfile::TempDir,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spare_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a spare port")
-}
-
-async fn start_driver(driver: &Path) -> Driver {
-    let port = spare_port();
-    let child = Command::new(driver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromedriver");
-    let driver = Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        _profile: tempfile::tempdir().expect("profile directory"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let http = reqwest::Client::new();
-    loop {
-        if let Ok(response) = http.get(format!("{}/status", driver.url)).send().await
-            && response.status().is_success()
-        {
-            return driver;
-        }
-        assert!(Instant::now() < deadline, "chromedriver did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn open_browser(driver: &Driver, chromium: &Path, width: u32, height: u32) -> Client {
-    let mut caps = serde_json::Map::new();
-    let mut options = json!({
-            "binary": chromium.display().to_string(),
-            "args": [
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--hide-scrollbars",
-                format!("--user-data-dir={}", driver._profile.path().display()),
-                format!("--window-size={width},{height}"),
-            ],
-    });
-    // Chrome's windows are at least 500 px wide; narrower viewports are emulated.
-    if width < 500 {
-        options["mobileEmulation"] = json!({
-            "deviceMetrics": { "width": width, "height": height, "pixelRatio": 1.0, "touch": true },
-        });
-    }
-    caps.insert("goog:chromeOptions".into(), options);
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("a browser session")
 }
 
 /// Drives one whole visit; returns the failure instead of panicking so the browser is
@@ -151,13 +45,8 @@ async fn browse(width: u32, height: u32) {
     let driver = start_driver(&driver_path).await;
     let browser = open_browser(&driver, &chromium, width, height).await;
     let outcome = visit(&browser, &app, &driver.url, width).await;
-    if outcome.is_err()
-        && let Ok(png) = browser.screenshot().await
-    {
-        let path = std::env::temp_dir().join(format!("banking-browser-failure-{width}.png"));
-        if std::fs::write(&path, png).is_ok() {
-            eprintln!("screenshot of the failure: {}", path.display());
-        }
+    if outcome.is_err() {
+        keep_failure_screenshot(&browser, &format!("browser-{width}")).await;
     }
     let _ = browser.close().await;
     drop(driver);
@@ -165,54 +54,6 @@ async fn browse(width: u32, height: u32) {
     if let Err(e) = outcome {
         panic!("at {width}px: {e}");
     }
-}
-
-type Step<T = ()> = Result<T, String>;
-
-fn fail(what: &str) -> impl Fn(fantoccini::error::CmdError) -> String + '_ {
-    move |e| format!("{what}: {e}")
-}
-
-async fn text_of(browser: &Client, css: &str) -> Step<String> {
-    let element = browser
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
-        .await
-        .map_err(fail(css))?;
-    element.text().await.map_err(fail(css))
-}
-
-async fn fill(browser: &Client, css: &str, value: &str) -> Step {
-    let element = browser.find(Locator::Css(css)).await.map_err(fail(css))?;
-    element.clear().await.map_err(fail(css))?;
-    element.send_keys(value).await.map_err(fail(css))
-}
-
-async fn click(browser: &Client, css: &str) -> Step {
-    browser
-        .find(Locator::Css(css))
-        .await
-        .map_err(fail(css))?
-        .click()
-        .await
-        .map_err(fail(css))
-}
-
-async fn path_of(browser: &Client) -> Step<String> {
-    let url = browser.current_url().await.map_err(fail("current url"))?;
-    Ok(match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_owned(),
-    })
-}
-
-async fn body_text(browser: &Client) -> Step<String> {
-    text_of(browser, "body").await
-}
-
-fn expect(cond: bool, what: impl FnOnce() -> String) -> Step {
-    if cond { Ok(()) } else { Err(what()) }
 }
 
 async fn sign_in(browser: &Client, app: &TestWeb, username: &str) -> Step {
@@ -349,11 +190,7 @@ async fn screenshot(browser: &Client, driver: &str, name: &str, width: u32) -> S
     if std::env::var("UPDATE_SCREENSHOTS").as_deref() != Ok("1") {
         return Ok(());
     }
-    let session = browser
-        .session_id()
-        .await
-        .map_err(fail("session id"))?
-        .ok_or("no session id")?;
+    let session = session_id(browser).await?;
     let metrics = cdp(driver, &session, "Page.getLayoutMetrics", json!({})).await?;
     let size = &metrics["cssContentSize"];
     let (w, h) = (
@@ -377,23 +214,4 @@ async fn screenshot(browser: &Client, driver: &str, name: &str, width: u32) -> S
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     std::fs::write(dir.join(format!("{name}-{width}.png")), png).map_err(|e| e.to_string())
-}
-
-/// One DevTools command through chromedriver.
-async fn cdp(
-    driver: &str,
-    session: &str,
-    cmd: &str,
-    params: serde_json::Value,
-) -> Step<serde_json::Value> {
-    let response: serde_json::Value = reqwest::Client::new()
-        .post(format!("{driver}/session/{session}/goog/cdp/execute"))
-        .json(&json!({ "cmd": cmd, "params": params }))
-        .send()
-        .await
-        .map_err(|e| format!("{cmd}: {e}"))?
-        .json()
-        .await
-        .map_err(|e| format!("{cmd}: {e}"))?;
-    Ok(response["value"].clone())
 }

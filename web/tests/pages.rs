@@ -311,6 +311,37 @@ async fn each_refused_transfer_says_why_beside_the_field() {
 }
 
 #[tokio::test]
+async fn the_csrf_value_changes_at_sign_in_and_is_bound_to_the_session() {
+    let app = TestWeb::spawn(api::testing::Backend::Sqlite, None).await;
+    let before = app.csrf("/login").await;
+    app.sign_in("alice").await;
+    let after = app.csrf("/").await;
+    assert_ne!(
+        before, after,
+        "a value seen before sign-in must not serve after it"
+    );
+    // The value from before sign-in (what a page cached by an attacker would hold) is refused.
+    let (status, _, _) = app.post("/logout", &[("csrf", &before)]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(app.session_token().is_some(), "still signed in");
+    // The cookie alone is not the form value: a client that copies it is refused.
+    let url = reqwest::Url::parse(&app.url("/")).expect("url");
+    let cookies = app.jar.cookies(&url).expect("cookies");
+    let cookie = cookies
+        .to_str()
+        .expect("ascii")
+        .split("; ")
+        .find_map(|c| c.strip_prefix("bank_csrf="))
+        .expect("csrf cookie")
+        .to_owned();
+    let (status, _, _) = app.post("/logout", &[("csrf", &cookie)]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, at, _) = app.post("/logout", &[("csrf", &after)]).await;
+    assert_eq!((status, at.as_str()), (StatusCode::OK, "/login"));
+    app.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_post_without_the_csrf_token_is_refused_and_changes_nothing() {
     each_setup(|app| async move {
         let alice = app.accounts("alice").await;
@@ -873,15 +904,26 @@ async fn cookies_are_secure_when_configured() {
             "{cookie}"
         );
     }
+    // Over HTTPS the CSRF cookie carries the `__Host-` prefix.
+    let csrf_cookie = cookies
+        .iter()
+        .find_map(|c| c.strip_prefix("__Host-bank_csrf="))
+        .and_then(|rest| rest.split(';').next())
+        .expect("a __Host-bank_csrf cookie")
+        .to_owned();
     let body = response.text().await.expect("body");
     let csrf = hidden(&body, "csrf").expect("csrf");
+    assert_ne!(
+        csrf, csrf_cookie,
+        "the form value is bound to the session, not a copy"
+    );
     // A plain-HTTP client does not send Secure cookies back, so sign in by hand.
     let response = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client")
         .post(app.url("/login"))
-        .header("cookie", format!("bank_csrf={csrf}"))
+        .header("cookie", format!("__Host-bank_csrf={csrf_cookie}"))
         .form(&[
             ("csrf", csrf.as_str()),
             ("username", "alice"),

@@ -45,6 +45,7 @@ async fn a_transfer_is_one_trace_from_the_web_page_to_the_sql() {
     let mut api = Api(Command::new(api_binary())
         .env("DATABASE_URL", &database.url)
         .env("API_BIND", format!("127.0.0.1:{port}"))
+        .env("METRICS_BIND", "127.0.0.1:0")
         .env("SEED_DEMO", "true")
         .env("LOG_LEVEL", "warn")
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)
@@ -92,9 +93,15 @@ async fn a_transfer_is_one_trace_from_the_web_page_to_the_sql() {
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("Transfer complete"));
 
-    // The web's own metrics moved too.
-    let (status, _, metrics) = app.get("/metrics").await;
-    assert_eq!(status, 200);
+    // The web's own metrics moved too (on the metrics port; the public one has none).
+    let (status, _, _) = app.get("/metrics").await;
+    assert_eq!(status, 404);
+    let metrics = reqwest::get(format!("{}/metrics", app.metrics_base))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("metrics");
     for expected in [
         "banking_web_http_requests_total{method=\"POST\",route=\"/transfer/confirm\",status=\"200\"} 1",
         "banking_web_api_calls_total{operation=\"Transfer\",outcome=\"ok\"} 1",

@@ -1,24 +1,23 @@
-//! Parsed and validated documents remembered by their text. Clients send the same few
-//! operations over and over (the web front end only sends its compiled-in ones), and
-//! parsing and validating are a large share of a small query's cost.
+//! Validations remembered by document text, operation and variables. Clients send the
+//! same few operations over and over (the web front end only sends its compiled-in ones),
+//! and validating is a large share of a small query's cost. (Parsed documents are
+//! remembered by `guard`, which parses them.)
 //!
-//! Both are pure functions of what is cached on: a document of its text; a validation of
-//! the text, the operation name and the variables (complexity counts `first: $n`), against
-//! a schema that never changes while the process runs. Only successes are kept, so a
-//! cached document or validation skips nothing that could have refused the request.
+//! A validation is a pure function of what is cached on: the text, the operation name and
+//! the variables (complexity counts `first: $n`), against a schema that never changes while
+//! the process runs. Only successes are kept, so a cached validation skips nothing that
+//! could have refused the request.
 
 use std::sync::{Arc, Mutex};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
-    NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextValidation,
 };
-use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{Request, ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{Request, ServerError, ServerResult, ValidationResult};
 
-/// Distinct documents (and validations) kept; each is a few KiB at most.
+/// Distinct validations kept.
 const CAPACITY: u64 = 512;
-/// Longer documents are handled afresh every time, so the cache cannot be filled with
+/// Longer documents are validated afresh every time, so the cache cannot be filled with
 /// huge ones.
 const MAX_CACHED_LEN: usize = 8 * 1024;
 /// Requests with more variables than this are validated afresh.
@@ -26,14 +25,12 @@ const MAX_CACHED_VARIABLES_LEN: usize = 1024;
 
 #[derive(Clone)]
 pub struct DocumentCache {
-    documents: moka::sync::Cache<Arc<str>, ExecutableDocument>,
     validations: moka::sync::Cache<Arc<str>, ValidationResult>,
 }
 
 impl DocumentCache {
     pub fn new() -> DocumentCache {
         DocumentCache {
-            documents: moka::sync::Cache::new(CAPACITY),
             validations: moka::sync::Cache::new(CAPACITY),
         }
     }
@@ -83,26 +80,6 @@ impl Extension for ForRequest {
             )));
         }
         next.run(ctx, request).await
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        if query.len() > MAX_CACHED_LEN {
-            return next.run(ctx, query, variables).await;
-        }
-        if let Some(document) = self.cache.documents.get(query) {
-            return Ok(document);
-        }
-        let document = next.run(ctx, query, variables).await?;
-        self.cache
-            .documents
-            .insert(Arc::from(query), document.clone());
-        Ok(document)
     }
 
     async fn validation(

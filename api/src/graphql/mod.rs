@@ -2,6 +2,7 @@
 //! ledger, limits on depth and complexity. The HTTP side is `crate::graphql_http`.
 
 mod documents;
+pub mod guard;
 mod inputs;
 mod loaders;
 mod mutation;
@@ -42,10 +43,15 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(32)
     .limit_directives(8)
+    // Suggestions ("Did you mean …?") would name the schema's fields where introspection
+    // is off; clients written against the contract do not need them.
+    .disable_suggestions()
 }
 
 pub fn schema(services: Services) -> BankSchema {
+    // The guard first: nothing parses or validates a document it has not let through.
     let mut builder = builder()
+        .extension(guard::DocumentGuard::new())
         .extension(spans::ResolverSpans)
         .extension(documents::DocumentCache::new())
         // Account numbers never change once issued, so the loader remembers them across

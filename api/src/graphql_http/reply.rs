@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::media::Answer;
+use crate::graphql::guard;
 
 /// The code every refusal carries, as async-graphql's own errors do: the client's doing.
 const CODE: &str = "BAD_USER_INPUT";
@@ -29,10 +30,13 @@ fn is_request_error(response: &async_graphql::Response) -> bool {
         && response.errors.iter().all(|e| e.path.is_empty())
 }
 
-/// The schema's response. As `application/json` it is always 200, as before the newer type
+/// The schema's response. As `application/json` it is 200, as before the newer type
 /// existed. As `application/graphql-response+json` a request error is 400 and has no
 /// `data`; an executed request is 200 even with field errors (its `data` says what ran).
+/// A document the guards refused (`graphql::guard`) is 400 in either type, like a body
+/// over the size limit: the request as a whole was too much.
 pub fn graphql(answer: Answer, response: async_graphql::Response) -> Response {
+    let refused = response.errors.iter().any(guard::is_refusal);
     let request_error = answer == Answer::GraphQLResponse && is_request_error(&response);
     let written = if request_error {
         serde_json::to_vec(&RequestError {
@@ -55,7 +59,7 @@ pub fn graphql(answer: Answer, response: async_graphql::Response) -> Response {
                 .into_response();
         }
     };
-    let status = if request_error {
+    let status = if request_error || refused {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK

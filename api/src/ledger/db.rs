@@ -64,6 +64,44 @@ pub async fn is_migrated(db: &DatabaseConnection) -> Result<bool, DbErr> {
     Ok(Migrator::get_pending_migrations(db).await?.is_empty())
 }
 
+/// The identity of this database (see the `bank_identity` migration): part of every key
+/// the caches outside the database keep. An error when the row is missing, since
+/// caching without it could mix two databases' customers.
+///
+/// On PostgreSQL the database's OID is added: a database made by `CREATE DATABASE …
+/// TEMPLATE` or restored with pg_restore into a new database copies the row but not the
+/// OID, while a streaming replica promoted by a failover keeps both, as it should.
+pub async fn identity(db: &DatabaseConnection) -> Result<String, DbErr> {
+    use sea_orm::{QueryResult, Statement};
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "SELECT b.id || '-' || d.oid::text AS identity FROM bank_identity b \
+             JOIN pg_database d ON d.datname = current_database() ORDER BY b.id LIMIT 1"
+        }
+        _ => "SELECT id AS identity FROM bank_identity ORDER BY id LIMIT 1",
+    };
+    let row: Option<QueryResult> = db
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await?;
+    let identity: Option<String> = row.map(|r| r.try_get("", "identity")).transpose()?;
+    match identity {
+        Some(identity) if !identity.is_empty() => Ok(identity),
+        _ => Err(DbErr::RecordNotFound(
+            "the bank_identity row is missing: run `banking-api migrate`".into(),
+        )),
+    }
+}
+
+/// Gives the database a new identity, for an operator who restored it from a backup
+/// into a deployment whose Redis still holds entries written since that backup.
+pub async fn new_identity(db: &DatabaseConnection) -> Result<String, DbErr> {
+    let fresh: String = uuid::Uuid::new_v4().simple().to_string()[..16].to_owned();
+    let sql = format!("UPDATE bank_identity SET id = '{fresh}'");
+    db.execute_unprepared(&sql).await?;
+    Ok(fresh)
+}
+
 /// Serialises write transactions where the database cannot do it well itself.
 ///
 /// SQLite allows one writer; two deferred transactions that both read then write can

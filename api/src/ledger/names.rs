@@ -147,9 +147,9 @@ impl Description {
         let Some(text) = input.map(str::trim).filter(|t| !t.is_empty()) else {
             return Ok(Description(None));
         };
-        if text.chars().count() > 140 || text.chars().any(char::is_control) {
+        if text.chars().count() > 140 || text.chars().any(|c| c.is_control() || reorders(c)) {
             return Err(Error::InvalidInput(
-                "description must be at most 140 characters without control characters".into(),
+                "description must be at most 140 characters without control or text-direction characters".into(),
             ));
         }
         Ok(Description(Some(text.to_owned())))
@@ -158,6 +158,24 @@ impl Description {
     pub fn into_inner(self) -> Option<String> {
         self.0
     }
+}
+
+/// Characters that reorder or break the text around them when shown: bidirectional
+/// embeddings, overrides, isolates and marks (`"\u{202e}gnp.exe"` shows as `exe.png`), and
+/// the line and paragraph separators. The recipient sees a description the sender wrote,
+/// so it must read as written. Joiners stay: scripts and emoji need them.
+fn reorders(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{FEFF}'
+    )
 }
 
 /// A position in an account's history, newest first: opaque to clients.
@@ -253,6 +271,15 @@ mod tests {
         assert!(Description::parse(Some("bell\u{7}")).is_err());
         assert!(Description::parse(Some(&"é".repeat(141))).is_err());
         assert!(Description::parse(Some("<script>alert('x')</script> ünïcode")).is_ok());
+        for sneaky in [
+            "\u{202e}gnp.exe",
+            "a\u{2066}b",
+            "rent\u{200f}",
+            "x\u{2028}y",
+        ] {
+            assert!(Description::parse(Some(sneaky)).is_err(), "{sneaky:?}");
+        }
+        assert!(Description::parse(Some("👩\u{200d}💻 مرحبا שלום")).is_ok());
         assert!(IdempotencyKey::parse("").is_err());
         assert!(IdempotencyKey::parse("has space").is_err());
         assert!(IdempotencyKey::parse(&"k".repeat(65)).is_err());

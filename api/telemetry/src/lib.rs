@@ -5,6 +5,8 @@
 //! Nothing here records request bodies, GraphQL documents or variables, headers or
 //! cache keys, so no password, token or session id reaches a log line or a span.
 
+pub mod server;
+
 use axum::http::{HeaderMap, Request};
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::TracerProvider as _;

@@ -4,6 +4,7 @@
 
 pub mod pg_server;
 pub mod process;
+pub mod raw_http;
 pub mod redis_server;
 
 use std::time::Duration;
@@ -35,6 +36,8 @@ pub fn setups() -> Vec<(Backend, CacheKind)> {
 
 pub struct TestApp {
     pub base: String,
+    /// Where `GET /metrics` answers (a port of its own).
+    pub metrics_base: String,
     pub client: reqwest::Client,
     pub state: api::state::AppState,
     pub database: TestDatabase,
@@ -46,6 +49,7 @@ pub struct TestApp {
 pub fn config_for(database: &TestDatabase, cache: &CacheKind) -> Config {
     let mut config = Config::development(&database.url);
     config.bind = "127.0.0.1:0".parse().expect("address");
+    config.metrics_bind = "127.0.0.1:0".parse().expect("address");
     config.biscuit_private_key = Some(SecretString::from(KEY_HEX.to_owned()));
     if let CacheKind::Redis(url) = cache {
         config.redis_url = Some(SecretString::from(url.clone()));
@@ -64,6 +68,7 @@ impl TestApp {
     pub async fn spawn_with(database: TestDatabase, config: Config, setup: String) -> TestApp {
         let app = Application::build(config).await.expect("build the api");
         let base = format!("http://127.0.0.1:{}", app.port());
+        let metrics_base = format!("http://127.0.0.1:{}", app.metrics_port());
         let state = app.state().clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async move {
@@ -71,6 +76,7 @@ impl TestApp {
         }));
         TestApp {
             base,
+            metrics_base,
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()

@@ -13,6 +13,36 @@ pub struct ApiProcess {
     log_file: Option<std::path::PathBuf>,
 }
 
+/// The binary under test: `BANKING_API_BIN` when set (scripts/test points it at the release
+/// build, the one users run), else the debug build cargo made for these tests.
+pub fn binary() -> String {
+    std::env::var("BANKING_API_BIN")
+        .ok()
+        .filter(|path| !path.is_empty())
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_banking-api").to_owned())
+}
+
+/// Whether the binary under test is a release build (timing limits apply to it only).
+pub fn is_release() -> bool {
+    binary().contains("/release/")
+}
+
+/// The resident memory of a process, in bytes (Linux).
+pub fn rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .map_or(0, |kib| kib * 1024)
+}
+
 pub fn spare_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -52,12 +82,20 @@ impl ApiProcess {
         self.child.as_ref().map(Child::id)
     }
 
+    /// Whether the process is still running (it has not crashed or been killed).
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|child| matches!(child.try_wait(), Ok(None)))
+    }
+
     pub async fn restart(&mut self) {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_banking-api"));
+        let mut command = Command::new(binary());
         command
             .env("LOG_LEVEL", "warn")
             .envs(&self.env)
-            .env("API_BIND", format!("127.0.0.1:{}", self.port));
+            .env("API_BIND", format!("127.0.0.1:{}", self.port))
+            .env("METRICS_BIND", "127.0.0.1:0");
         match &self.log_file {
             Some(path) => {
                 let file = std::fs::File::create(path).expect("log file");

@@ -67,7 +67,7 @@ impl Layout {
     pub fn new(title: impl Into<String>, csrf: &CsrfToken, signed_in: bool) -> Layout {
         Layout {
             title: title.into(),
-            csrf: csrf.0.clone(),
+            csrf: csrf.form.clone(),
             signed_in,
             nav: "",
             css: static_files::css_url(),

@@ -29,6 +29,7 @@ pub fn setups() -> Vec<(Backend, Option<String>)> {
 pub fn api_config(database: &TestDatabase, redis: Option<&str>) -> api::Config {
     let mut config = api::Config::development(&database.url);
     config.bind = "127.0.0.1:0".parse().expect("address");
+    config.metrics_bind = "127.0.0.1:0".parse().expect("address");
     config.seed_demo = true;
     if let Some(url) = redis {
         config.redis_url = Some(SecretString::from(url.to_owned()));
@@ -45,11 +46,16 @@ pub fn web_config(api: ApiTarget) -> Config {
         log_level: "warn".into(),
         log_format: LogFormat::Pretty,
         otel_endpoint: None,
+        production: false,
+        server: banking_telemetry::server::ServerLimits::default(),
+        metrics_bind: "127.0.0.1:0".parse().expect("address"),
     }
 }
 
 pub struct TestWeb {
     pub base: String,
+    /// Where `GET /metrics` answers (a port of its own).
+    pub metrics_base: String,
     /// Where the api answers: the same listener in the all-in-one.
     pub api_base: String,
     pub setup: String,
@@ -95,6 +101,7 @@ impl TestWeb {
             .await
             .expect("build the web app");
         let base = format!("http://127.0.0.1:{}", app.port());
+        let metrics_base = format!("http://127.0.0.1:{}", app.metrics_port());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async move {
             let _ = stopped.await;
@@ -103,6 +110,7 @@ impl TestWeb {
         TestWeb {
             api_base: base.clone(),
             base,
+            metrics_base,
             setup,
             client,
             jar,
