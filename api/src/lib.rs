@@ -6,6 +6,7 @@ pub mod cache;
 pub mod config;
 pub mod error;
 pub mod graphql;
+pub mod graphql_http;
 pub mod health;
 pub mod ledger;
 pub mod metrics;

@@ -24,7 +24,7 @@ use crate::config::Config;
 use crate::ledger::{Ledger, db};
 use crate::metrics::Metrics;
 use crate::state::{AppState, Services};
-use crate::{graphql, health, rest};
+use crate::{graphql, graphql_http, health, rest};
 
 pub struct Application {
     listener: TcpListener,
@@ -199,7 +199,7 @@ pub fn router(state: AppState) -> Router {
     let cors = cors(&state.services.config.cors_origins);
     let metrics = state.services.metrics.http.clone();
     Router::new()
-        .route("/graphql", get(graphql::graphiql).post(graphql::execute))
+        .route("/graphql", get(graphql_http::get).post(graphql_http::post))
         .merge(rest::routes())
         .merge(health::routes())
         .with_state(state)
@@ -223,7 +223,11 @@ fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Respo
     use axum::response::IntoResponse;
     tracing::error!("a request handler panicked");
     let body = serde_json::json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }] });
-    (axum::http::StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
+    (
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        axum::Json(body),
+    )
+        .into_response()
 }
 
 /// The api's metrics in the Prometheus text format (served on the metrics listener; in the

@@ -58,7 +58,9 @@ async fn deep_queries_alias_bombs_and_huge_bodies_are_refused_early() {
     let costly = format!(
         "{{ {} }}",
         (0..150)
-            .map(|i| format!("a{i}: accounts {{ transactions(first: 50) {{ edges {{ node {{ id }} }} }} }}"))
+            .map(|i| format!(
+                "a{i}: accounts {{ transactions(first: 50) {{ edges {{ node {{ id }} }} }} }}"
+            ))
             .collect::<Vec<_>>()
             .join(" ")
     );

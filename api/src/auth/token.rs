@@ -168,7 +168,7 @@ fn authorize(
         operation = operation.as_str(),
     )
     .set_limits(AuthorizerLimits {
-        max_time: Duration::from_millis(20),
+        max_time: Duration::from_millis(200),
         ..Default::default()
     })
     .build(token)?;

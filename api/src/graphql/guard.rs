@@ -71,7 +71,9 @@ impl Refusal {
                 "the document's fragments spread each other in a cycle".into()
             }
             Refusal::SignIns => "sign in or sign up once per request".into(),
-            Refusal::UnknownType => "a variable is declared with a type the schema does not have".into(),
+            Refusal::UnknownType => {
+                "a variable is declared with a type the schema does not have".into()
+            }
         }
     }
 
