@@ -7,7 +7,9 @@ use std::time::Duration;
 use banking_telemetry::server::ServerLimits;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::auth::{ThrottleSettings, TrustedProxies};
+// From the modules themselves, not `auth`'s root, which reads this configuration.
+use crate::auth::client_address::TrustedProxies;
+use crate::auth::throttle::ThrottleSettings;
 use crate::ledger::db::PoolSettings;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -21,10 +21,10 @@ use axum::http::header::{ALLOW, AUTHORIZATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
+use crate::app_state::AppState;
 use crate::auth::{ClientAddress, RequestAuth};
 use crate::body_limits::{MAX_BODY, SMALL_BODY};
 use crate::graphql::guard;
-use crate::state::AppState;
 use media::Answer;
 use params::Malformed;
 

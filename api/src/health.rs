@@ -13,7 +13,7 @@ use axum::routing::get;
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
-use crate::state::AppState;
+use crate::app_state::AppState;
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 

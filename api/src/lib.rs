@@ -1,5 +1,6 @@
 //! The banking api: a GraphQL gateway and seed-compatible REST routes over the ledger.
 
+pub mod app_state;
 pub mod auth;
 pub mod body_limits;
 pub mod cache;

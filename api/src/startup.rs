@@ -17,13 +17,14 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
+use crate::app_state::AppState;
 use crate::auth::{Auth, TokenKeys};
 use crate::body_limits::{self, LargeBodies};
 use crate::cache::{Cache, CachedReads, MemoryCache, RedisCache};
 use crate::config::Config;
 use crate::ledger::{Ledger, db};
 use crate::metrics::Metrics;
-use crate::state::{AppState, Services};
+use crate::state::Services;
 use crate::{graphql, graphql_http, health, rest};
 
 pub struct Application {

@@ -1,13 +1,11 @@
 use std::sync::Arc;
 
-use std::sync::atomic::AtomicBool;
 use tracing::Instrument;
 
 use crate::auth::Auth;
 use crate::cache::{Cache, CachedReads};
 use crate::config::Config;
 use crate::error::Error;
-use crate::graphql::BankSchema;
 use crate::ledger::{DepositRequest, Ledger, Posted, TransferRequest};
 use crate::metrics::Metrics;
 
@@ -81,13 +79,4 @@ impl Services {
         self.reads.invalidate(&posted.owners).await;
         Ok(posted)
     }
-}
-
-/// The router's state: the services, the schema over them, and readiness.
-#[derive(Clone)]
-pub struct AppState {
-    pub services: Services,
-    pub schema: BankSchema,
-    /// Set once migrations are applied and pools are built.
-    pub ready: Arc<AtomicBool>,
 }

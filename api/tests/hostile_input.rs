@@ -616,11 +616,15 @@ impl Grammar<'_> {
     }
 
     fn selection_set(&mut self, depth: usize, variables: &[String]) -> String {
-        let width = if self.rng.gen_bool(0.02) {
+        // Now and then a wide set (an alias flood), whose fields then select nothing, so a
+        // document stays linear in what is drawn.
+        let wide = self.rng.gen_bool(0.02);
+        let width = if wide {
             self.rng.gen_range(100..600)
         } else {
             self.rng.gen_range(1..5)
         };
+        let depth = if wide { 0 } else { depth };
         let mut out = String::from("{");
         for _ in 0..width {
             out.push(' ');

@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::response::{IntoResponse, Response};
 
-use crate::pages::{ErrorPage, html};
-use crate::session;
+use crate::cookies;
+use crate::render::{ErrorPage, html};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
@@ -144,7 +144,7 @@ impl IntoResponse for Error {
                 StatusCode::SEE_OTHER,
                 [
                     (LOCATION, "/login?ended=1".to_owned()),
-                    (SET_COOKIE, session::clear_session_cookie()),
+                    (SET_COOKIE, cookies::clear_session_cookie()),
                 ],
             )
                 .into_response(),

@@ -5,10 +5,12 @@
 pub mod client;
 pub mod client_address;
 pub mod config;
+pub mod cookies;
 pub mod error;
 pub mod format;
 pub mod metrics;
 pub mod pages;
+pub mod render;
 pub mod session;
 pub mod startup;
 pub mod static_files;

@@ -10,20 +10,18 @@
 //! On top of that a POST that says it comes from another site (`Sec-Fetch-Site:
 //! cross-site`, or an `Origin` other than this host) is refused.
 
-use std::time::Duration;
-
-use axum::body::Bytes;
 use std::net::SocketAddr;
 
+use axum::body::Bytes;
+
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
-use axum::http::header::{CONTENT_TYPE, COOKIE, HOST, SET_COOKIE};
+use axum::http::header::{CONTENT_TYPE, HOST, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use cookie::{Cookie, SameSite};
 use rand::RngCore;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -32,23 +30,12 @@ use subtle::ConstantTimeEq;
 
 use crate::client::Caller;
 use crate::client_address::Origin;
+pub use crate::cookies::{
+    CSRF_COOKIE, CSRF_FIELD, SECURE_CSRF_COOKIE, SESSION_COOKIE, clear_session_cookie,
+    cookie_value, session_cookie,
+};
+use crate::cookies::{csrf_cookie, csrf_cookie_name};
 use crate::error::Error;
-
-pub const SESSION_COOKIE: &str = "bank_session";
-/// The CSRF cookie over plain HTTP (development, a cluster without TLS).
-pub const CSRF_COOKIE: &str = "bank_csrf";
-/// The CSRF cookie when cookies are `Secure`: the `__Host-` prefix makes the browser refuse
-/// one set by another host or with a `Domain`.
-pub const SECURE_CSRF_COOKIE: &str = "__Host-bank_csrf";
-/// The hidden form field that repeats the CSRF cookie.
-pub const CSRF_FIELD: &str = "csrf";
-
-fn base_cookie(name: &'static str, value: String) -> cookie::CookieBuilder<'static> {
-    Cookie::build((name, value))
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .path("/")
-}
 
 /// Marks every cookie the web sets `Secure` (only sent over HTTPS) when
 /// `COOKIE_SECURE=true`, so no handler can forget it.
@@ -68,50 +55,6 @@ pub async fn secure_cookies(State(secure): State<bool>, request: Request, next: 
         }
     }
     response
-}
-
-/// `Set-Cookie` for a new session, living as long as the token does (at most `max_age`).
-pub fn session_cookie(token: &str, max_age: Duration) -> String {
-    let seconds = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
-    base_cookie(SESSION_COOKIE, token.to_owned())
-        .max_age(cookie::time::Duration::seconds(seconds))
-        .build()
-        .to_string()
-}
-
-/// `Set-Cookie` that removes the session cookie.
-pub fn clear_session_cookie() -> String {
-    base_cookie(SESSION_COOKIE, String::new())
-        .max_age(cookie::time::Duration::ZERO)
-        .build()
-        .to_string()
-}
-
-fn csrf_cookie_name(secure: bool) -> &'static str {
-    if secure {
-        SECURE_CSRF_COOKIE
-    } else {
-        CSRF_COOKIE
-    }
-}
-
-fn csrf_cookie(secure: bool, token: &str) -> String {
-    base_cookie(csrf_cookie_name(secure), token.to_owned())
-        .build()
-        .to_string()
-}
-
-/// The value of the cookie `name`, if the request carries it.
-pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|h| h.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == name)
-        .map(|c| c.value().to_owned())
-        .filter(|v| !v.is_empty())
 }
 
 /// The signed-in customer's token. Pages that need one take this extractor; without a
@@ -194,6 +137,12 @@ impl Trace {
 pub struct CsrfToken {
     pub form: String,
     checkable: bool,
+}
+
+impl AsRef<str> for CsrfToken {
+    fn as_ref(&self) -> &str {
+        &self.form
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
@@ -373,6 +322,8 @@ fn same_host(origin: &str, host: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {

@@ -11,8 +11,6 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use ipnet::IpNet;
 
-use crate::state::AppState;
-
 /// At most this many `X-Forwarded-For` entries are looked at, counting from the right:
 /// more proxies than that in front of the bank is a header someone made up.
 const MAX_HOPS: usize = 16;
@@ -144,12 +142,18 @@ impl ClientAddress {
     }
 }
 
-impl FromRequestParts<AppState> for ClientAddress {
+/// A router state that knows which proxies to believe: the extractor asks only this of it,
+/// so authentication does not depend on the router's whole state.
+pub trait KnowsProxies {
+    fn trusted_proxies(&self) -> &TrustedProxies;
+}
+
+impl<S: KnowsProxies + Send + Sync> FromRequestParts<S> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &S,
     ) -> Result<ClientAddress, Self::Rejection> {
         let peer = parts
             .extensions
@@ -158,7 +162,7 @@ impl FromRequestParts<AppState> for ClientAddress {
         Ok(ClientAddress::of(
             peer,
             &parts.headers,
-            &state.services.config.trusted_proxies,
+            state.trusted_proxies(),
         ))
     }
 }

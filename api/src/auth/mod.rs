@@ -1,10 +1,10 @@
 //! Authentication and authorization: sign-in with throttling, Biscuit tokens bound to
 //! live sessions, and the per-request capability resolvers and handlers ask for.
 
-mod client_address;
+pub mod client_address;
 mod request;
 mod sessions;
-mod throttle;
+pub mod throttle;
 mod token;
 
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 
-pub use client_address::{ClientAddress, TrustedProxies};
+pub use client_address::{ClientAddress, KnowsProxies, TrustedProxies};
 pub use request::{Reader, RequestAuth, Writer};
 pub use sessions::Sessions;
 pub use throttle::{LoginThrottle, ThrottleSettings};

@@ -4,10 +4,10 @@ use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use serde::de::DeserializeOwned;
 
+use crate::app_state::AppState;
 use crate::auth::RequestAuth;
 use crate::error::Error;
 use crate::ledger;
-use crate::state::AppState;
 
 /// JSON whose rejections (bad syntax, wrong types, wrong content type) are our 422s
 /// with a clear message, not axum's plain-text ones.

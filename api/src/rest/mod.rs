@@ -10,10 +10,10 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
+use crate::app_state::AppState;
 use crate::auth::ClientAddress;
 use crate::error::{Error, Result};
 use crate::ledger::{self, Description, IdempotencyKey, Money, Target, TransferRequest};
-use crate::state::AppState;
 use extract::{ApiJson, bearer};
 
 /// The REST history is one page of this size, newest first.

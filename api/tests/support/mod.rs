@@ -39,7 +39,7 @@ pub struct TestApp {
     /// Where `GET /metrics` answers (a port of its own).
     pub metrics_base: String,
     pub client: reqwest::Client,
-    pub state: api::state::AppState,
+    pub state: api::app_state::AppState,
     pub database: TestDatabase,
     pub setup: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,

@@ -9,16 +9,12 @@ mod health;
 mod settings;
 mod transfer;
 
-use askama::Template;
 use axum::Router;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::client::ApiClient;
 use crate::error::Error;
-use crate::session::CsrfToken;
+pub use crate::render::{ErrorPage, Layout, html, ok};
 use crate::static_files;
 
 /// What every page handler shares.
@@ -51,33 +47,6 @@ pub fn routes(state: WebState) -> Router {
 
 async fn not_found() -> Error {
     Error::PageNotFound
-}
-
-/// What the shared layout (`base.html`) needs on every page.
-pub struct Layout {
-    pub title: String,
-    pub csrf: String,
-    pub signed_in: bool,
-    /// Which main navigation item is current: "accounts", "transfer", "deposit", "settings".
-    pub nav: &'static str,
-    pub css: &'static str,
-}
-
-impl Layout {
-    pub fn new(title: impl Into<String>, csrf: &CsrfToken, signed_in: bool) -> Layout {
-        Layout {
-            title: title.into(),
-            csrf: csrf.form.clone(),
-            signed_in,
-            nav: "",
-            css: static_files::css_url(),
-        }
-    }
-
-    pub fn nav(mut self, nav: &'static str) -> Layout {
-        self.nav = nav;
-        self
-    }
 }
 
 /// One message of a form: the field it belongs to (its `id`) and what to do about it.
@@ -118,63 +87,6 @@ impl FormErrors {
         let mut errors = FormErrors::default();
         errors.add(field, message);
         errors
-    }
-}
-
-/// A rendered page. Pages are personal: no cache may keep them.
-pub fn html(status: StatusCode, page: &impl Template) -> Response {
-    match page.render() {
-        Ok(body) => (
-            status,
-            [
-                (
-                    CONTENT_TYPE,
-                    HeaderValue::from_static("text/html; charset=utf-8"),
-                ),
-                (CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            ],
-            body,
-        )
-            .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "rendering a page failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                [(CONTENT_TYPE, "text/plain; charset=utf-8")],
-                "Sorry, there is a problem with the service. Try again later.",
-            )
-                .into_response()
-        }
-    }
-}
-
-pub fn ok(page: &impl Template) -> Response {
-    html(StatusCode::OK, page)
-}
-
-/// The page for an error that is not a form's: 404, 403, 503 and the like.
-#[derive(Template)]
-#[template(path = "error.html")]
-pub struct ErrorPage {
-    pub layout: Layout,
-    pub heading: String,
-    pub message: String,
-}
-
-impl ErrorPage {
-    pub fn new(heading: &str, message: String) -> ErrorPage {
-        ErrorPage {
-            // Error pages carry no forms, so no CSRF token is needed.
-            layout: Layout {
-                title: heading.to_owned(),
-                csrf: String::new(),
-                signed_in: false,
-                nav: "",
-                css: static_files::css_url(),
-            },
-            heading: heading.to_owned(),
-            message,
-        }
     }
 }
 

@@ -1,0 +1,24 @@
+//! The router's state: the services, the schema over them, and readiness. Apart from
+//! `state` (the services alone), because the schema is built over the services: the
+//! GraphQL resolvers take `Services`, the handlers take this.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use crate::auth::{KnowsProxies, TrustedProxies};
+use crate::graphql::BankSchema;
+use crate::state::Services;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+    pub schema: BankSchema,
+    /// Set once migrations are applied and pools are built.
+    pub ready: Arc<AtomicBool>,
+}
+
+impl KnowsProxies for AppState {
+    fn trusted_proxies(&self) -> &TrustedProxies {
+        &self.services.config.trusted_proxies
+    }
+}
