@@ -299,6 +299,27 @@ fn fragment_bomb(n: usize, leaf: &str) -> Attack {
     with_query(format!("fragment bomb n={n}, leaf {leaf}"), &query)
 }
 
+/// The api binary under test on a SQLite database of its own, with `extra` settings. The
+/// database is returned so that it outlives the process.
+async fn start_api(extra: &[(&str, String)]) -> (TestDatabase, ApiProcess) {
+    let database = TestDatabase::new(Backend::Sqlite).await;
+    let mut env = vec![
+        ("DATABASE_URL", database.url.clone()),
+        ("BISCUIT_PRIVATE_KEY", KEY_HEX.to_owned()),
+    ];
+    env.extend(extra.iter().cloned());
+    let api = ApiProcess::start(&env).await;
+    (database, api)
+}
+
+/// A client that waits long enough for any refusal: the test measures time itself.
+fn patient_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("client")
+}
+
 async fn send(http: &reqwest::Client, base: &str, body: &str) -> (u16, Value, Duration) {
     let started = Instant::now();
     let response = http
@@ -319,17 +340,9 @@ async fn send(http: &reqwest::Client, base: &str, body: &str) -> (u16, Value, Du
 
 #[tokio::test]
 async fn nested_values_and_fragment_bombs_are_refused_at_once() {
-    let database = TestDatabase::new(Backend::Sqlite).await;
-    let mut api = ApiProcess::start(&[
-        ("DATABASE_URL", database.url.clone()),
-        ("BISCUIT_PRIVATE_KEY", KEY_HEX.to_owned()),
-    ])
-    .await;
+    let (_database, mut api) = start_api(&[]).await;
     let pid = api.pid().expect("running");
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("client");
+    let http = patient_client();
     let base = api.base();
 
     let mut attacks = Vec::new();
@@ -398,12 +411,7 @@ async fn nested_values_and_fragment_bombs_are_refused_at_once() {
 
 #[tokio::test]
 async fn a_request_signs_in_or_up_once_at_most() {
-    let database = TestDatabase::new(Backend::Sqlite).await;
-    let api = ApiProcess::start(&[
-        ("DATABASE_URL", database.url.clone()),
-        ("BISCUIT_PRIVATE_KEY", KEY_HEX.to_owned()),
-    ])
-    .await;
+    let (_database, api) = start_api(&[]).await;
     let http = reqwest::Client::new();
     let base = api.base();
     let aliases: String = (0..10)
@@ -442,10 +450,7 @@ async fn a_request_signs_in_or_up_once_at_most() {
 
 #[tokio::test]
 async fn suggestions_do_not_name_the_schema_in_production() {
-    let database = TestDatabase::new(Backend::Sqlite).await;
-    let api = ApiProcess::start(&[
-        ("DATABASE_URL", database.url.clone()),
-        ("BISCUIT_PRIVATE_KEY", KEY_HEX.to_owned()),
+    let (_database, api) = start_api(&[
         ("ENVIRONMENT", "production".to_owned()),
         ("SEED_DEMO", "false".to_owned()),
     ])
@@ -555,35 +560,46 @@ impl Grammar<'_> {
         }
     }
 
+    /// A value nested `depth` deep, built front and back in one pass (a `format!` per level
+    /// would copy the whole value at every level).
     fn value(&mut self, depth: usize, variables: &[String]) -> String {
-        if depth == 0 {
-            return match self.rng.gen_range(0..9) {
-                0 => self
-                    .rng
-                    .gen_range(-1_000_000_000i64..1_000_000_000)
-                    .to_string(),
-                1 => format!(
-                    "{}.{}",
-                    self.rng.gen_range(0..1000),
-                    self.rng.gen_range(0..100)
-                ),
-                2 => "\"12.50\"".into(),
-                3 => "\"\\u202e\\\\\\\"[{(\"".into(),
-                4 => "true".into(),
-                5 => "null".into(),
-                6 => "CHECKING".into(),
-                7 if !variables.is_empty() => {
-                    format!("${}", variables[self.rng.gen_range(0..variables.len())])
-                }
-                _ => "\"\"\"block [ { ( \"\"\"".into(),
-            };
+        let mut out = String::new();
+        let mut closers = Vec::with_capacity(depth);
+        for _ in 0..depth {
+            if self.rng.gen_bool(0.5) {
+                out.push('[');
+                closers.push(']');
+            } else {
+                let name = self.pick(ARGUMENTS);
+                out.push('{');
+                out.push_str(name);
+                out.push_str(": ");
+                closers.push('}');
+            }
         }
-        if self.rng.gen_bool(0.5) {
-            format!("[{}]", self.value(depth - 1, variables))
-        } else {
-            let name = self.pick(ARGUMENTS);
-            format!("{{{name}: {}}}", self.value(depth - 1, variables))
-        }
+        let leaf = match self.rng.gen_range(0..9) {
+            0 => self
+                .rng
+                .gen_range(-1_000_000_000i64..1_000_000_000)
+                .to_string(),
+            1 => format!(
+                "{}.{}",
+                self.rng.gen_range(0..1000),
+                self.rng.gen_range(0..100)
+            ),
+            2 => "\"12.50\"".into(),
+            3 => "\"\\u202e\\\\\\\"[{(\"".into(),
+            4 => "true".into(),
+            5 => "null".into(),
+            6 => "CHECKING".into(),
+            7 if !variables.is_empty() => {
+                format!("${}", variables[self.rng.gen_range(0..variables.len())])
+            }
+            _ => "\"\"\"block [ { ( \"\"\"".into(),
+        };
+        out.push_str(&leaf);
+        out.extend(closers.iter().rev());
+        out
     }
 
     fn arguments(&mut self, variables: &[String]) -> String {
@@ -663,18 +679,22 @@ impl Grammar<'_> {
     }
 
     fn variable_type(&mut self) -> String {
-        let mut ty = self.pick(TYPES).to_owned();
         let wraps = if self.rng.gen_bool(0.05) {
             self.rng.gen_range(60..2_000)
         } else {
             self.rng.gen_range(0..3)
         };
-        for _ in 0..wraps {
-            ty = if self.rng.gen_bool(0.7) {
-                format!("[{ty}]")
-            } else {
-                format!("{ty}!")
-            };
+        // Wrappers chosen inside out, written in one pass.
+        let lists: Vec<bool> = (0..wraps).map(|_| self.rng.gen_bool(0.7)).collect();
+        let mut ty: String = lists
+            .iter()
+            .rev()
+            .filter(|list| **list)
+            .map(|_| '[')
+            .collect();
+        ty.push_str(self.pick(TYPES));
+        for list in lists {
+            ty.push_str(if list { "]" } else { "!" });
         }
         ty
     }
@@ -742,17 +762,9 @@ async fn grammar_fuzzed_documents_never_take_the_process_down() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(2_000);
-    let database = TestDatabase::new(Backend::Sqlite).await;
-    let mut api = ApiProcess::start(&[
-        ("DATABASE_URL", database.url.clone()),
-        ("BISCUIT_PRIVATE_KEY", KEY_HEX.to_owned()),
-    ])
-    .await;
+    let (_database, mut api) = start_api(&[]).await;
     let pid = api.pid().expect("running");
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("client");
+    let http = patient_client();
     let base = api.base();
     let baseline = rss_bytes(pid);
     let mut peak = baseline;
