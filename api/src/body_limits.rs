@@ -62,10 +62,6 @@ pub async fn limit(State(large): State<LargeBodies>, request: Request, next: Nex
             StatusCode::PAYLOAD_TOO_LARGE,
             &format!("the request body is over {max} bytes"),
         ),
-        Some(length) if length > MAX_BODY => refuse(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("the request body is over {MAX_BODY} bytes"),
-        ),
         Some(length) if length > SMALL_BODY => {
             let Ok(Ok(_place)) =
                 tokio::time::timeout(LARGE_WAIT, large.0.clone().acquire_owned()).await
