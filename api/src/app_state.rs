@@ -19,6 +19,6 @@ pub struct AppState {
 
 impl KnowsProxies for AppState {
     fn trusted_proxies(&self) -> &TrustedProxies {
-        &self.services.config.trusted_proxies
+        &self.services.config.process.trusted_proxies
     }
 }

@@ -7,6 +7,7 @@
 //! document (nested 100,000 deep) is therefore read in full and refused with a clear 400
 //! by the GraphQL guards rather than cut off half-way.
 
+use banking_common::error_code::ErrorCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,7 +46,7 @@ fn declared_length(request: &Request) -> Option<usize> {
 }
 
 fn refuse(status: StatusCode, message: &str) -> Response {
-    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] });
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": ErrorCode::BadUserInput.as_str() } }] });
     (status, axum::Json(body)).into_response()
 }
 

@@ -4,21 +4,19 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use banking_telemetry::server::ServerLimits;
+use banking_common::config::{address, bad, environment_variable, flag, number};
+use banking_common::process_settings::ProcessSettings;
 use secrecy::{ExposeSecret, SecretString};
 
-// From the modules themselves, not `auth`'s root, which reads this configuration.
-use crate::auth::client_address::TrustedProxies;
+// From the module itself, not `auth`'s root, which reads this configuration.
 use crate::auth::throttle::ThrottleSettings;
 use crate::ledger::db::PoolSettings;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Environment {
-    Development,
-    Production,
-}
+pub use banking_common::config::{ConfigError, Environment, LogFormat};
 
-pub use banking_telemetry::LogFormat;
+/// Where `GET /metrics` is served unless `METRICS_BIND` says otherwise.
+pub const DEFAULT_METRICS_BIND: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9090);
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -28,10 +26,9 @@ pub struct Config {
     /// Hex Ed25519 private key; `None`: a fresh key per start (development only).
     pub biscuit_private_key: Option<SecretString>,
     pub bind: SocketAddr,
-    pub environment: Environment,
-    pub log_level: String,
-    pub log_format: LogFormat,
-    pub otel_endpoint: Option<String>,
+    /// What every process reads alike: environment, logs, traces, server limits, the
+    /// metrics listener, trusted proxies.
+    pub process: ProcessSettings,
     /// Idle lifetime of a session.
     pub session_ttl: Duration,
     /// Hard lifetime of a token, whatever the session does.
@@ -50,21 +47,6 @@ pub struct Config {
     pub seed_demo: bool,
     /// Sign-in throttling: free failures per scope and how long the delays grow.
     pub login_throttle: ThrottleSettings,
-    /// Proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
-    pub trusted_proxies: TrustedProxies,
-    /// Header, body, request and idle timeouts and the connection cap (`*_TIMEOUT_SECS`,
-    /// `MAX_CONNECTIONS`).
-    pub server: ServerLimits,
-    /// Where `GET /metrics` is served, apart from the public port (`METRICS_BIND`).
-    pub metrics_bind: SocketAddr,
-}
-
-/// One bad variable: which one and what it should have been.
-#[derive(Debug, thiserror::Error)]
-#[error("invalid configuration: {var} {expected}")]
-pub struct ConfigError {
-    pub var: &'static str,
-    pub expected: String,
 }
 
 impl Config {
@@ -75,10 +57,7 @@ impl Config {
             redis_url: None,
             biscuit_private_key: None,
             bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
-            environment: Environment::Development,
-            log_level: "info".into(),
-            log_format: LogFormat::Pretty,
-            otel_endpoint: None,
+            process: ProcessSettings::development(DEFAULT_METRICS_BIND),
             session_ttl: Duration::from_secs(1800),
             token_ttl: Duration::from_secs(12 * 3600),
             graphiql: true,
@@ -90,25 +69,18 @@ impl Config {
             migrate_on_start: true,
             seed_demo: false,
             login_throttle: ThrottleSettings::default(),
-            trusted_proxies: TrustedProxies::loopback(),
-            server: ServerLimits::default(),
-            metrics_bind: SocketAddr::from(([127, 0, 0, 1], 9090)),
         }
     }
 
     pub fn from_env() -> Result<Config, ConfigError> {
-        Config::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        Config::from_lookup(environment_variable)
     }
 
     /// Reads the configuration through `lookup` (the environment in production, a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let mut config = Config::development("sqlite://banking.db?mode=rwc");
-        config.environment = match lookup("ENVIRONMENT").as_deref() {
-            None | Some("development") => Environment::Development,
-            Some("production") => Environment::Production,
-            Some(_) => return Err(bad("ENVIRONMENT", "must be development or production")),
-        };
-        let production = config.environment == Environment::Production;
+        config.process = ProcessSettings::from_lookup(&lookup, DEFAULT_METRICS_BIND)?;
+        let production = config.is_production();
 
         if let Some(url) = lookup("DATABASE_URL") {
             config.database_url =
@@ -143,25 +115,7 @@ impl Config {
             }
             None => {}
         }
-        if let Some(bind) = lookup("API_BIND") {
-            config.bind = bind
-                .parse()
-                .map_err(|_| bad("API_BIND", "must be an address such as 0.0.0.0:8000"))?;
-        }
-        config.log_level = lookup("LOG_LEVEL").unwrap_or_else(|| "info".into());
-        if tracing_subscriber::EnvFilter::try_new(&config.log_level).is_err() {
-            return Err(bad(
-                "LOG_LEVEL",
-                "must be a level (error|warn|info|debug|trace) or a tracing filter",
-            ));
-        }
-        config.log_format = match lookup("LOG_FORMAT").as_deref() {
-            None if production => LogFormat::Json,
-            None | Some("pretty") => LogFormat::Pretty,
-            Some("json") => LogFormat::Json,
-            Some(_) => return Err(bad("LOG_FORMAT", "must be json or pretty")),
-        };
-        config.otel_endpoint = lookup("OTEL_EXPORTER_OTLP_ENDPOINT");
+        config.bind = address(&lookup, "API_BIND", config.bind)?;
         if let Some(secs) = lookup("SESSION_TTL_SECS") {
             config.session_ttl =
                 Duration::from_secs(number("SESSION_TTL_SECS", &secs, 60, 7 * 24 * 3600)?);
@@ -193,14 +147,6 @@ impl Config {
         if let Some(n) = lookup("REDIS_POOL_SIZE") {
             config.redis_pool_size = number("REDIS_POOL_SIZE", &n, 1, 1000)? as u32;
         }
-        if let Some(cidrs) = lookup("TRUSTED_PROXIES") {
-            config.trusted_proxies = cidrs.parse().map_err(|why: String| {
-                bad(
-                    "TRUSTED_PROXIES",
-                    &format!("must be comma-separated CIDRs such as 10.0.0.0/8 ({why})"),
-                )
-            })?;
-        }
         config.migrate_on_start = flag(&lookup, "MIGRATE_ON_START", true)?;
         config.seed_demo = flag(&lookup, "SEED_DEMO", false)?;
         if production && config.seed_demo {
@@ -209,41 +155,19 @@ impl Config {
                 "must not be true when ENVIRONMENT=production",
             ));
         }
-        read_server_settings(&lookup, &mut config)?;
+        if let Some(password) = lookup("REDIS_PASSWORD") {
+            let Some(url) = &config.redis_url else {
+                return Err(bad("REDIS_PASSWORD", "needs REDIS_URL"));
+            };
+            let url = redis_url(url.expose_secret(), &password)?;
+            config.redis_url = Some(SecretString::from(url));
+        }
         Ok(config)
     }
 
     pub fn is_production(&self) -> bool {
-        self.environment == Environment::Production
+        self.process.is_production()
     }
-}
-
-fn bad(var: &'static str, expected: &str) -> ConfigError {
-    ConfigError {
-        var,
-        expected: expected.to_owned(),
-    }
-}
-
-fn flag(
-    lookup: &impl Fn(&str) -> Option<String>,
-    var: &'static str,
-    default: bool,
-) -> Result<bool, ConfigError> {
-    match lookup(var).as_deref() {
-        None => Ok(default),
-        Some("true" | "1" | "yes") => Ok(true),
-        Some("false" | "0" | "no") => Ok(false),
-        Some(_) => Err(bad(var, "must be true or false")),
-    }
-}
-
-fn number(var: &'static str, value: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
-    value
-        .parse::<u64>()
-        .ok()
-        .filter(|n| (min..=max).contains(n))
-        .ok_or_else(|| bad(var, &format!("must be a whole number from {min} to {max}")))
 }
 
 /// The database URL with `DATABASE_PASSWORD` put in, so the URL itself can live in a
@@ -290,28 +214,6 @@ fn percent_encoded(password: &str) -> String {
         .collect()
 }
 
-/// The server limits, the metrics listener and `REDIS_PASSWORD` (merged into `REDIS_URL`).
-fn read_server_settings(
-    lookup: &impl Fn(&str) -> Option<String>,
-    config: &mut Config,
-) -> Result<(), ConfigError> {
-    config.server = ServerLimits::from_lookup(lookup)
-        .map_err(|(var, expected)| ConfigError { var, expected })?;
-    if let Some(bind) = lookup("METRICS_BIND") {
-        config.metrics_bind = bind
-            .parse()
-            .map_err(|_| bad("METRICS_BIND", "must be an address such as 0.0.0.0:9090"))?;
-    }
-    if let Some(password) = lookup("REDIS_PASSWORD") {
-        let Some(url) = &config.redis_url else {
-            return Err(bad("REDIS_PASSWORD", "needs REDIS_URL"));
-        };
-        let url = redis_url(url.expose_secret(), &password)?;
-        config.redis_url = Some(SecretString::from(url));
-    }
-    Ok(())
-}
-
 /// `REDIS_URL` with `REDIS_PASSWORD` put in (`redis://[user]:password@host…`), so the URL can
 /// live in a ConfigMap and only the password in a Secret.
 fn redis_url(url: &str, password: &str) -> Result<String, ConfigError> {
@@ -342,16 +244,13 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
+    use banking_common::config::lookup_in;
+    use banking_common::server::ServerLimits;
 
     use super::*;
 
     fn from(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_lookup(|k| map.get(k).cloned())
+        Config::from_lookup(lookup_in(vars))
     }
 
     #[test]
@@ -405,24 +304,24 @@ mod tests {
             config.database_url(),
             "postgres://banking:p%40ss%20word@postgres:5432/banking_db"
         );
-        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.process.log_format, LogFormat::Json);
         assert!(!config.introspection && !config.graphiql);
     }
 
     #[test]
     fn server_limits_and_metrics_bind_are_read() {
         let config = from(&[]).expect("defaults");
-        assert_eq!(config.server, ServerLimits::default());
-        assert_eq!(config.metrics_bind.to_string(), "127.0.0.1:9090");
+        assert_eq!(config.process.server, ServerLimits::default());
+        assert_eq!(config.process.metrics_bind.to_string(), "127.0.0.1:9090");
         let config = from(&[
             ("HEADER_TIMEOUT_SECS", "2"),
             ("IDLE_TIMEOUT_SECS", "7"),
             ("METRICS_BIND", "0.0.0.0:9100"),
         ])
         .expect("valid");
-        assert_eq!(config.server.header_timeout, Duration::from_secs(2));
-        assert_eq!(config.server.idle_timeout, Duration::from_secs(7));
-        assert_eq!(config.metrics_bind.port(), 9100);
+        assert_eq!(config.process.server.header_timeout, Duration::from_secs(2));
+        assert_eq!(config.process.server.idle_timeout, Duration::from_secs(7));
+        assert_eq!(config.process.metrics_bind.port(), 9100);
         for (var, value) in [
             ("HEADER_TIMEOUT_SECS", "0"),
             ("BODY_TIMEOUT_SECS", "x"),

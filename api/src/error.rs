@@ -8,6 +8,7 @@ use async_graphql::ErrorExtensions;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use banking_common::error_code::ErrorCode;
 
 use crate::cache::CacheError;
 use crate::ledger;
@@ -29,32 +30,28 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn code(&self) -> &'static str {
+    /// Each error's code, in one exhaustive `match`: a new variant does not compile until
+    /// it has one.
+    pub fn code(&self) -> ErrorCode {
         use ledger::Error as L;
         match self {
-            Error::Ledger(L::InvalidInput(_)) => "BAD_USER_INPUT",
-            Error::Ledger(L::NotFound(_)) => "NOT_FOUND",
-            Error::Ledger(L::InsufficientFunds) => "INSUFFICIENT_FUNDS",
-            Error::Ledger(L::Conflict(_)) => "CONFLICT",
-            Error::Ledger(L::InvalidCredentials) | Error::Unauthenticated(_) => "UNAUTHENTICATED",
-            Error::Ledger(L::Unavailable(_)) | Error::Unavailable(_) => "UNAVAILABLE",
-            Error::Ledger(L::Internal(_)) | Error::Internal(_) => "INTERNAL",
-            Error::Forbidden(_) => "FORBIDDEN",
-            Error::RateLimited { .. } => "RATE_LIMITED",
+            Error::Ledger(L::InvalidInput(_)) => ErrorCode::BadUserInput,
+            Error::Ledger(L::NotFound(_)) => ErrorCode::NotFound,
+            Error::Ledger(L::InsufficientFunds) => ErrorCode::InsufficientFunds,
+            Error::Ledger(L::Conflict(_)) => ErrorCode::Conflict,
+            Error::Ledger(L::InvalidCredentials) | Error::Unauthenticated(_) => {
+                ErrorCode::Unauthenticated
+            }
+            Error::Ledger(L::Unavailable(_)) | Error::Unavailable(_) => ErrorCode::Unavailable,
+            Error::Ledger(L::Internal(_)) | Error::Internal(_) => ErrorCode::Internal,
+            Error::Forbidden(_) => ErrorCode::Forbidden,
+            Error::RateLimited { .. } => ErrorCode::RateLimited,
         }
     }
 
+    /// The REST status: the code's (one table, in `banking_common::error_code`).
     pub fn status(&self) -> StatusCode {
-        match self.code() {
-            "BAD_USER_INPUT" => StatusCode::UNPROCESSABLE_ENTITY,
-            "NOT_FOUND" => StatusCode::NOT_FOUND,
-            "INSUFFICIENT_FUNDS" | "CONFLICT" => StatusCode::CONFLICT,
-            "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
-            "FORBIDDEN" => StatusCode::FORBIDDEN,
-            "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
-            "UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.code().http_status()
     }
 
     /// What the client reads. For failures of ours it says only what happened, and the
@@ -110,7 +107,7 @@ impl From<Error> for async_graphql::Error {
             _ => None,
         };
         async_graphql::Error::new(e.message()).extend_with(|_, ext| {
-            ext.set("code", code);
+            ext.set("code", code.as_str());
             if let Some(secs) = retry_after {
                 ext.set("retryAfter", secs);
             }
@@ -121,7 +118,7 @@ impl From<Error> for async_graphql::Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         self.log();
-        let body = serde_json::json!({ "detail": self.message(), "code": self.code() });
+        let body = serde_json::json!({ "detail": self.message(), "code": self.code().as_str() });
         let mut response = (self.status(), Json(body)).into_response();
         if let Error::RateLimited { retry_after } = &self {
             response.headers_mut().insert(

@@ -20,6 +20,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::header::{ALLOW, AUTHORIZATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use banking_common::error_code::ErrorCode;
 
 use crate::app_state::AppState;
 use crate::auth::{ClientAddress, RequestAuth};
@@ -170,7 +171,7 @@ async fn execute(
     for error in &mut response.errors {
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
-            extensions.set("code", "BAD_USER_INPUT");
+            extensions.set("code", ErrorCode::BadUserInput.as_str());
         }
     }
     let outcome = response

@@ -14,9 +14,6 @@ pub mod metrics;
 pub mod rest;
 pub mod startup;
 pub mod state;
-pub mod telemetry;
-#[cfg(feature = "testing")]
-pub mod testing;
 
 pub use config::Config;
 pub use error::Error;

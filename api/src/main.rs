@@ -5,7 +5,8 @@
 
 use std::process::ExitCode;
 
-use api::{Application, Config, startup, telemetry};
+use api::{Application, Config, startup};
+use banking_common::telemetry;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -17,13 +18,14 @@ async fn main() -> ExitCode {
         }
     };
     let command = std::env::args().nth(1);
+    if command.as_deref() == Some("schema") {
+        print!("{}", api::graphql::sdl());
+        return ExitCode::SUCCESS;
+    }
+    // Kept alive to the end: dropping it flushes the spans.
+    let _telemetry = telemetry::init("banking-api", &config.process);
     match command.as_deref() {
-        Some("schema") => {
-            print!("{}", api::graphql::sdl());
-            return ExitCode::SUCCESS;
-        }
         Some("migrate") => {
-            let _telemetry = telemetry::init(&config);
             let result = async {
                 let conn = startup::connect_with_retry(&config).await?;
                 api::ledger::db::migrate(&conn).await?;
@@ -42,7 +44,6 @@ async fn main() -> ExitCode {
             };
         }
         Some("new-identity") => {
-            let _telemetry = telemetry::init(&config);
             let result = async {
                 let conn = startup::connect_with_retry(&config).await?;
                 Ok::<_, anyhow::Error>(api::ledger::db::new_identity(&conn).await?)
@@ -65,7 +66,6 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let _telemetry = telemetry::init(&config);
     let app = match Application::build(config).await {
         Ok(app) => app,
         Err(e) => {
@@ -73,7 +73,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    tracing::info!(address = %app.local_addr(), "banking-api listening");
+    tracing::info!(address = %app.listeners().local_addr(), "banking-api listening");
     match app.run_until_stopped().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

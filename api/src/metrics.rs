@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use banking_telemetry::HttpMetrics;
+use banking_common::telemetry::HttpMetrics;
 use prometheus::{Encoder, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 use sea_orm::DatabaseConnection;
 

@@ -1,7 +1,6 @@
 //! Building the api: state from configuration, the router, and a server that stops
 //! gracefully. `main` is a thin shim over this; tests bind port 0.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -10,9 +9,10 @@ use anyhow::Context as _;
 use axum::Router;
 use axum::http::{HeaderValue, Method, header};
 use axum::routing::get;
-use banking_telemetry::server::{self, ServerLimits, Stop};
+use banking_common::error_code::ErrorCode;
+use banking_common::server::{Listeners, ServerLimits, shutdown_signal};
+use banking_common::telemetry;
 use secrecy::ExposeSecret;
-use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -28,9 +28,7 @@ use crate::state::Services;
 use crate::{graphql, graphql_http, health, rest};
 
 pub struct Application {
-    listener: TcpListener,
-    /// `GET /metrics` only, apart from the public port.
-    metrics_listener: TcpListener,
+    listeners: Listeners,
     router: Router,
     limits: ServerLimits,
     state: AppState,
@@ -38,38 +36,24 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        let (bind, metrics_bind, limits) = (config.bind, config.metrics_bind, config.server);
+        let (bind, metrics_bind, limits) = (
+            config.bind,
+            config.process.metrics_bind,
+            config.process.server,
+        );
         let state = build_state(config).await?;
-        let listener = TcpListener::bind(bind)
-            .await
-            .with_context(|| format!("binding {bind} (API_BIND)"))?;
-        let metrics_listener = TcpListener::bind(metrics_bind)
-            .await
-            .with_context(|| format!("binding {metrics_bind} (METRICS_BIND)"))?;
+        let listeners = Listeners::bind(bind, "API_BIND", metrics_bind).await?;
         Ok(Application {
             router: router(state.clone()),
-            listener,
-            metrics_listener,
+            listeners,
             limits,
             state,
         })
     }
 
-    pub fn port(&self) -> u16 {
-        self.local_addr().port()
-    }
-
-    /// The port `GET /metrics` answers on.
-    pub fn metrics_port(&self) -> u16 {
-        self.metrics_listener
-            .local_addr()
-            .map_or(0, |address| address.port())
-    }
-
-    pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    /// Where it listens (a test's port 0 resolved).
+    pub fn listeners(&self) -> &Listeners {
+        &self.listeners
     }
 
     pub fn state(&self) -> &AppState {
@@ -78,26 +62,18 @@ impl Application {
 
     /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.run_until(banking_telemetry::shutdown_signal()).await
+        self.run_until(shutdown_signal()).await
     }
 
+    /// Serves until `stop` resolves, then lets in-flight requests finish.
     pub async fn run_until(
         self,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let stop = Stop::on(stop);
         let state = self.state.clone();
-        let metrics = server::metrics_router(move || metrics_text(&state));
-        let (public, metrics) = tokio::join!(
-            server::serve(self.listener, self.router, self.limits, stop.clone()),
-            server::serve(
-                self.metrics_listener,
-                metrics,
-                server::metrics_limits(self.limits),
-                stop
-            ),
-        );
-        public.and(metrics)
+        self.listeners
+            .serve(self.router, move || metrics_text(&state), self.limits, stop)
+            .await
     }
 }
 
@@ -214,7 +190,7 @@ pub fn router(state: AppState) -> Router {
         .layer(cors)
         .layer(axum::middleware::from_fn_with_state(
             metrics,
-            crate::telemetry::observe,
+            telemetry::observe,
         ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -223,7 +199,8 @@ pub fn router(state: AppState) -> Router {
 fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
     use axum::response::IntoResponse;
     tracing::error!("a request handler panicked");
-    let body = serde_json::json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }] });
+    let code = ErrorCode::Internal.as_str();
+    let body = serde_json::json!({ "errors": [{ "message": "internal error", "extensions": { "code": code } }] });
     (
         axum::http::StatusCode::INTERNAL_SERVER_ERROR,
         axum::Json(body),

@@ -6,7 +6,7 @@ use crate::auth::Auth;
 use crate::cache::{Cache, CachedReads};
 use crate::config::Config;
 use crate::error::Error;
-use crate::ledger::{DepositRequest, Ledger, Posted, TransferRequest};
+use crate::ledger::{DepositRequest, Ledger, Posted, TransferRequest, UserId};
 use crate::metrics::Metrics;
 
 /// What resolvers and handlers work with. Cheap to clone.
@@ -27,7 +27,11 @@ impl Services {
     /// It runs in a task of its own: a client that hangs up mid-request cancels the
     /// request, never a half-done database transaction (and the caches are bumped even
     /// when nobody is left to hear the answer).
-    pub async fn transfer(&self, user_id: i64, request: TransferRequest) -> Result<Posted, Error> {
+    pub async fn transfer(
+        &self,
+        user_id: UserId,
+        request: TransferRequest,
+    ) -> Result<Posted, Error> {
         let services = self.clone();
         Self::detached(tokio::spawn(
             async move {
@@ -39,7 +43,7 @@ impl Services {
         .await
     }
 
-    pub async fn deposit(&self, user_id: i64, request: DepositRequest) -> Result<Posted, Error> {
+    pub async fn deposit(&self, user_id: UserId, request: DepositRequest) -> Result<Posted, Error> {
         let services = self.clone();
         Self::detached(tokio::spawn(
             async move {

@@ -17,7 +17,24 @@ pub struct Model {
     pub created_at: ChronoDateTimeUtc,
 }
 
+/// The foreign key of the migrations, declared on the side that holds it (relations
+/// point one way only, so the entity modules import each other in no circle).
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// `accounts.user_id → users.id`.
+    #[sea_orm(
+        belongs_to = "super::users::Entity",
+        from = "Column::UserId",
+        to = "super::users::Column::Id",
+        on_delete = "Restrict"
+    )]
+    Owner,
+}
+
+impl Related<super::users::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Owner.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

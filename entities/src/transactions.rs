@@ -16,7 +16,37 @@ pub struct Model {
     pub created_at: ChronoDateTimeUtc,
 }
 
+/// The three foreign keys of the migrations. Two lead to `accounts`, so a join names the
+/// one it means (`Relation::ToAccount`) rather than relying on a `Related` default.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// `transactions.from_account → accounts.id` (none for a deposit).
+    #[sea_orm(
+        belongs_to = "super::accounts::Entity",
+        from = "Column::FromAccount",
+        to = "super::accounts::Column::Id"
+    )]
+    FromAccount,
+    /// `transactions.to_account → accounts.id`.
+    #[sea_orm(
+        belongs_to = "super::accounts::Entity",
+        from = "Column::ToAccount",
+        to = "super::accounts::Column::Id"
+    )]
+    ToAccount,
+    /// `transactions.initiated_by → users.id`.
+    #[sea_orm(
+        belongs_to = "super::users::Entity",
+        from = "Column::InitiatedBy",
+        to = "super::users::Column::Id"
+    )]
+    Initiator,
+}
+
+impl Related<super::users::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Initiator.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

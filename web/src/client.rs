@@ -10,10 +10,13 @@ use reqwest::header::{AUTHORIZATION, HeaderValue};
 
 use tracing::Instrument;
 
-use crate::client_address::{Origin, TrustedProxies};
+use banking_common::client_address::TrustedProxies;
+use banking_common::error_code::ErrorCode;
+use banking_common::telemetry::inject_trace;
+
+use crate::client_address::Origin;
 use crate::error::Error;
 use crate::metrics::WebMetrics;
-use crate::telemetry::inject_trace;
 
 /// How long one api call may take before the page says the bank is unavailable.
 pub const API_TIMEOUT: Duration = Duration::from_secs(10);
@@ -127,7 +130,7 @@ impl ApiClient {
         if let Some(metrics) = &self.metrics {
             metrics.api_call(
                 operation,
-                result.as_ref().map_or_else(Error::code, |_| "ok"),
+                result.as_ref().err().map_or("ok", |e| e.code().as_str()),
             );
         }
         result
@@ -147,7 +150,7 @@ impl ApiClient {
         // because this server is one of its trusted proxies. One address, worked out
         // here by the same rule, so nothing the browser wrote passes through unchecked.
         if let Some(origin) = &caller.origin {
-            let client = self.trusted_proxies.client(origin);
+            let client = origin.client(&self.trusted_proxies);
             request = request.header("x-forwarded-for", client.to_string());
         }
         // This call's own span continues the page's trace; without an exporter it has no
@@ -197,7 +200,7 @@ impl ApiClient {
                 .as_ref()
                 .and_then(|ext| ext.get("code"))
                 .and_then(|code| code.as_str())
-                .unwrap_or("INTERNAL");
+                .unwrap_or(ErrorCode::Internal.as_str());
             let err = Error::from_api(code, &error.message);
             if matches!(err, Error::Internal) {
                 tracing::error!(code, message = %error.message, operation = body.operation_name, "api error");

@@ -3,12 +3,11 @@
 
 use std::net::SocketAddr;
 
-use banking_telemetry::server::ServerLimits;
+use banking_common::config::{address, bad, environment_variable, flag};
+use banking_common::process_settings::ProcessSettings;
 use reqwest::Url;
 
-use crate::client_address::TrustedProxies;
-
-pub use banking_telemetry::LogFormat;
+pub use banking_common::config::{ConfigError, LogFormat};
 
 /// Where the GraphQL API is.
 #[derive(Clone, Debug)]
@@ -27,36 +26,19 @@ pub struct Config {
     /// Mark the cookies `Secure` (only sent over HTTPS) and send HSTS; on by default in
     /// production.
     pub cookie_secure: bool,
-    pub log_level: String,
-    pub log_format: LogFormat,
-    /// Where traces go (OTLP/HTTP); none are exported when unset.
-    pub otel_endpoint: Option<String>,
-    /// Proxies whose `X-Forwarded-For` names the browser (`TRUSTED_PROXIES`).
-    pub trusted_proxies: TrustedProxies,
-    /// `ENVIRONMENT=production`.
-    pub production: bool,
-    /// Header, body, request and idle timeouts and the connection cap (`*_TIMEOUT_SECS`,
-    /// `MAX_CONNECTIONS`).
-    pub server: ServerLimits,
-    /// Where `GET /metrics` is served, apart from the public port (`METRICS_BIND`).
-    pub metrics_bind: SocketAddr,
+    /// What every process reads alike: environment, logs, traces, server limits, the
+    /// metrics listener, trusted proxies (whose `X-Forwarded-For` names the browser).
+    pub process: ProcessSettings,
 }
 
-/// One bad variable: which one and what it should have been.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("invalid configuration: {var} {expected}")]
-pub struct ConfigError {
-    pub var: &'static str,
-    pub expected: String,
-}
-
-pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_BIND: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080);
 pub const DEFAULT_METRICS_BIND: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9091);
 
 impl Config {
     pub fn from_env() -> Result<Config, ConfigError> {
-        Config::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        Config::from_lookup(environment_variable)
     }
 
     /// Reads the configuration through `lookup` (the environment in production, a map in tests).
@@ -65,65 +47,12 @@ impl Config {
             Some(url) => ApiTarget::Remote(api_url(&url)?),
             None => embedded_api(&lookup)?,
         };
-        let bind = match lookup("WEB_BIND") {
-            Some(bind) => bind
-                .parse()
-                .map_err(|_| bad("WEB_BIND", "must be an address such as 0.0.0.0:8080"))?,
-            None => DEFAULT_BIND
-                .parse()
-                .map_err(|_| bad("WEB_BIND", "has a bad built-in default"))?,
-        };
-        let production = match lookup("ENVIRONMENT").as_deref() {
-            None | Some("development") => false,
-            Some("production") => true,
-            Some(_) => return Err(bad("ENVIRONMENT", "must be development or production")),
-        };
-        let server = ServerLimits::from_lookup(&lookup)
-            .map_err(|(var, expected)| ConfigError { var, expected })?;
-        let metrics_bind = match lookup("METRICS_BIND") {
-            Some(bind) => bind
-                .parse()
-                .map_err(|_| bad("METRICS_BIND", "must be an address such as 0.0.0.0:9091"))?,
-            None => DEFAULT_METRICS_BIND,
-        };
-        let cookie_secure = match lookup("COOKIE_SECURE").as_deref() {
-            None => production,
-            Some("false" | "0" | "no") => false,
-            Some("true" | "1" | "yes") => true,
-            Some(_) => return Err(bad("COOKIE_SECURE", "must be true or false")),
-        };
-        let log_level = lookup("LOG_LEVEL").unwrap_or_else(|| "info".into());
-        if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
-            return Err(bad(
-                "LOG_LEVEL",
-                "must be a level (error|warn|info|debug|trace) or a tracing filter",
-            ));
-        }
-        let log_format = match lookup("LOG_FORMAT").as_deref() {
-            None | Some("pretty") => LogFormat::Pretty,
-            Some("json") => LogFormat::Json,
-            Some(_) => return Err(bad("LOG_FORMAT", "must be json or pretty")),
-        };
-        let trusted_proxies = match lookup("TRUSTED_PROXIES") {
-            Some(cidrs) => cidrs.parse().map_err(|why: String| {
-                bad(
-                    "TRUSTED_PROXIES",
-                    &format!("must be comma-separated CIDRs such as 10.0.0.0/8 ({why})"),
-                )
-            })?,
-            None => TrustedProxies::loopback(),
-        };
+        let process = ProcessSettings::from_lookup(&lookup, DEFAULT_METRICS_BIND)?;
         Ok(Config {
             api,
-            bind,
-            trusted_proxies,
-            cookie_secure,
-            log_level,
-            log_format,
-            otel_endpoint: lookup("OTEL_EXPORTER_OTLP_ENDPOINT"),
-            production,
-            server,
-            metrics_bind,
+            bind: address(&lookup, "WEB_BIND", DEFAULT_BIND)?,
+            cookie_secure: flag(&lookup, "COOKIE_SECURE", process.is_production())?,
+            process,
         })
     }
 
@@ -145,10 +74,7 @@ fn api_url(value: &str) -> Result<Url, ConfigError> {
 
 #[cfg(feature = "embedded")]
 fn embedded_api(lookup: &impl Fn(&str) -> Option<String>) -> Result<ApiTarget, ConfigError> {
-    let mut config = api::Config::from_lookup(lookup).map_err(|e| ConfigError {
-        var: e.var,
-        expected: e.expected,
-    })?;
+    let mut config = api::Config::from_lookup(lookup)?;
     // The all-in-one is for trying the bank out: demo customers unless in production.
     config.seed_demo = !config.is_production();
     Ok(ApiTarget::Embedded(Box::new(config)))
@@ -162,25 +88,15 @@ fn embedded_api(_: &impl Fn(&str) -> Option<String>) -> Result<ApiTarget, Config
     ))
 }
 
-fn bad(var: &'static str, expected: &str) -> ConfigError {
-    ConfigError {
-        var,
-        expected: expected.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
+    use banking_common::config::lookup_in;
+    use banking_common::server::ServerLimits;
 
     use super::*;
 
     fn from(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_lookup(|k| map.get(k).cloned())
+        Config::from_lookup(lookup_in(vars))
     }
 
     #[test]
@@ -195,7 +111,7 @@ mod tests {
         assert!(!config.is_embedded());
         assert!(config.cookie_secure);
         assert_eq!(config.bind.port(), 8080);
-        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.process.log_format, LogFormat::Json);
         match config.api {
             ApiTarget::Remote(url) => assert_eq!(url.path(), "/graphql"),
             #[cfg(feature = "embedded")]
@@ -224,11 +140,16 @@ mod tests {
     fn production_makes_cookies_secure_and_limits_are_read() {
         let api = ("API_URL", "http://api:8000/graphql");
         let config = from(&[api]).expect("development");
-        assert!(!config.production && !config.cookie_secure);
-        assert_eq!(config.metrics_bind, DEFAULT_METRICS_BIND);
-        assert_eq!(config.server, ServerLimits::default());
+        assert!(!config.process.is_production() && !config.cookie_secure);
+        assert_eq!(config.process.metrics_bind, DEFAULT_METRICS_BIND);
+        assert_eq!(config.process.server, ServerLimits::default());
         let config = from(&[api, ("ENVIRONMENT", "production")]).expect("production");
-        assert!(config.production && config.cookie_secure);
+        assert!(config.process.is_production() && config.cookie_secure);
+        assert_eq!(
+            config.process.log_format,
+            LogFormat::Json,
+            "production logs JSON"
+        );
         let config = from(&[
             api,
             ("ENVIRONMENT", "production"),
@@ -238,8 +159,8 @@ mod tests {
         ])
         .expect("explicit");
         assert!(!config.cookie_secure, "an explicit COOKIE_SECURE wins");
-        assert_eq!(config.server.header_timeout.as_secs(), 3);
-        assert_eq!(config.metrics_bind.port(), 9090);
+        assert_eq!(config.process.server.header_timeout.as_secs(), 3);
+        assert_eq!(config.process.metrics_bind.port(), 9090);
         for (var, value) in [
             ("ENVIRONMENT", "staging"),
             ("METRICS_BIND", "anywhere"),
@@ -256,7 +177,7 @@ mod tests {
     fn without_api_url_the_api_is_embedded_and_seeded() {
         let config = from(&[]).expect("defaults");
         assert!(config.is_embedded());
-        assert_eq!(config.bind.to_string(), DEFAULT_BIND);
+        assert_eq!(config.bind, DEFAULT_BIND);
         assert!(!config.cookie_secure);
         match config.api {
             ApiTarget::Embedded(api) => {

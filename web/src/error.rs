@@ -5,6 +5,7 @@
 use axum::http::StatusCode;
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::response::{IntoResponse, Response};
+use banking_common::error_code::ErrorCode;
 
 use crate::cookies;
 use crate::render::{ErrorPage, html};
@@ -40,32 +41,37 @@ pub enum Error {
 
 impl Error {
     /// A short name for metrics: the api's code where there is one.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::SessionEnded | Error::SignInRequired => "UNAUTHENTICATED",
-            Error::Forbidden(_) | Error::CsrfRefused => "FORBIDDEN",
-            Error::BadInput(_) | Error::BadForm => "BAD_USER_INPUT",
-            Error::NotFound(_) | Error::PageNotFound => "NOT_FOUND",
-            Error::InsufficientFunds => "INSUFFICIENT_FUNDS",
-            Error::Conflict(_) => "CONFLICT",
-            Error::RateLimited => "RATE_LIMITED",
-            Error::Unavailable => "UNAVAILABLE",
-            Error::Internal => "INTERNAL",
+            Error::SessionEnded | Error::SignInRequired => ErrorCode::Unauthenticated,
+            Error::Forbidden(_) | Error::CsrfRefused => ErrorCode::Forbidden,
+            Error::BadInput(_) | Error::BadForm => ErrorCode::BadUserInput,
+            Error::NotFound(_) | Error::PageNotFound => ErrorCode::NotFound,
+            Error::InsufficientFunds => ErrorCode::InsufficientFunds,
+            Error::Conflict(_) => ErrorCode::Conflict,
+            Error::RateLimited => ErrorCode::RateLimited,
+            Error::Unavailable => ErrorCode::Unavailable,
+            Error::Internal => ErrorCode::Internal,
         }
     }
 
-    /// The api's `extensions.code` and message, as the web's error.
+    /// The api's `extensions.code` and message, as the web's error: each code in one
+    /// exhaustive `match`; a code this build does not know is a failure of ours.
     pub fn from_api(code: &str, message: &str) -> Error {
+        let Some(code) = ErrorCode::parse(code) else {
+            tracing::error!(code, "the api answered with a code the web does not know");
+            return Error::Internal;
+        };
         match code {
-            "UNAUTHENTICATED" => Error::SessionEnded,
-            "FORBIDDEN" => Error::Forbidden(message.to_owned()),
-            "BAD_USER_INPUT" => Error::BadInput(message.to_owned()),
-            "NOT_FOUND" => Error::NotFound(message.to_owned()),
-            "INSUFFICIENT_FUNDS" => Error::InsufficientFunds,
-            "CONFLICT" => Error::Conflict(message.to_owned()),
-            "RATE_LIMITED" => Error::RateLimited,
-            "UNAVAILABLE" => Error::Unavailable,
-            _ => Error::Internal,
+            ErrorCode::Unauthenticated => Error::SessionEnded,
+            ErrorCode::Forbidden => Error::Forbidden(message.to_owned()),
+            ErrorCode::BadUserInput => Error::BadInput(message.to_owned()),
+            ErrorCode::NotFound => Error::NotFound(message.to_owned()),
+            ErrorCode::InsufficientFunds => Error::InsufficientFunds,
+            ErrorCode::Conflict => Error::Conflict(message.to_owned()),
+            ErrorCode::RateLimited => Error::RateLimited,
+            ErrorCode::Unavailable => Error::Unavailable,
+            ErrorCode::Internal => Error::Internal,
         }
     }
 

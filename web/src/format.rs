@@ -1,33 +1,12 @@
 //! Money and dates as people read and type them. Money stays exact: integer cents from
 //! the api's decimal strings, never a float.
 
-/// The largest amount one transfer or deposit may move (the api's limit too).
-pub const MAX_AMOUNT_CENTS: i64 = 100_000_000;
+use banking_common::rules::amount::{self, AmountError};
+pub use banking_common::rules::amount::{MAX_AMOUNT_CENTS, decimal};
 
 /// A decimal string from the api ("1234.50") as cents.
 pub fn cents(amount: &str) -> Option<i64> {
-    let (negative, digits) = match amount.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, amount),
-    };
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    if whole.is_empty()
-        || fraction.len() > 2
-        || !whole
-            .bytes()
-            .chain(fraction.bytes())
-            .all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let whole: i64 = whole.parse().ok()?;
-    let fraction: i64 = match fraction.len() {
-        0 => 0,
-        1 => fraction.parse::<i64>().ok()? * 10,
-        _ => fraction.parse().ok()?,
-    };
-    let value = whole.checked_mul(100)?.checked_add(fraction)?;
-    Some(if negative { -value } else { value })
+    amount::parse_decimal(amount)
 }
 
 /// Cents with thousands separators and the currency's sign: `$1,234.50`.
@@ -56,49 +35,53 @@ pub fn api_money(amount: &str, currency: &str) -> String {
     cents(amount).map_or_else(|| amount.to_owned(), |c| money(c, currency))
 }
 
-/// Cents as the api's decimal string: `1234.50`.
-pub fn decimal(cents: i64) -> String {
-    format!("{}.{:02}", cents / 100, cents % 100)
-}
-
-/// Parses an amount a person typed. Accepts `12`, `12.5`, `12.50`, `1,234.50` and a
-/// leading `$`; refuses anything else with a message to show beside the field.
+/// Parses an amount a person typed: `12`, `12.5`, `12.50`, `1,234.50`, with a leading `$`
+/// allowed. A comma counts only where it groups thousands (`1,234`); anywhere else
+/// (`12,50`, `1,2,3`) the amount is refused rather than guessed. The rest is the shared
+/// rule (`banking_common::rules::amount`). Refusals are messages to show beside the field.
 pub fn parse_amount(input: &str) -> Result<i64, &'static str> {
+    const NOT_A_NUMBER: &str = "Enter an amount in numbers, like 12.50";
     let trimmed = input.trim();
     if trimmed.is_empty() {
         return Err("Enter an amount");
     }
-    let text: String = trimmed
-        .strip_prefix('$')
-        .unwrap_or(trimmed)
-        .trim_start()
-        .chars()
-        .filter(|c| *c != ',')
-        .collect();
-    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
-    let digits_only = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || !digits_only(whole) || !digits_only(fraction) || text.ends_with('.') {
-        return Err("Enter an amount in numbers, like 12.50");
+    let text = trimmed.strip_prefix('$').unwrap_or(trimmed).trim_start();
+    let (whole, fraction) = match text.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (text, None),
+    };
+    let whole = ungrouped(whole, ',').ok_or(NOT_A_NUMBER)?;
+    let plain = match fraction {
+        Some(fraction) => format!("{whole}.{fraction}"),
+        None => whole,
+    };
+    amount::parse_amount(&plain).map_err(|refusal| match refusal {
+        AmountError::NotDecimal => NOT_A_NUMBER,
+        AmountError::TooManyPlaces => {
+            "Enter an amount with no more than 2 decimal places, like 12.50"
+        }
+        AmountError::NotPositive => "Enter an amount greater than 0",
+        AmountError::TooLarge => "Enter an amount of $1,000,000.00 or less",
+    })
+}
+
+/// Whole units written with `separator` between groups of three (`1,234,567`) without
+/// it; `None` when a separator stands anywhere else.
+fn ungrouped(whole: &str, separator: char) -> Option<String> {
+    if !whole.contains(separator) {
+        return Some(whole.to_owned());
     }
-    if fraction.len() > 2 {
-        return Err("Enter an amount with no more than 2 decimal places, like 12.50");
+    let mut groups = whole.split(separator);
+    let first = groups.next()?;
+    let first_ok = (1..=3).contains(&first.len());
+    let mut digits = first.to_owned();
+    for group in groups {
+        if group.len() != 3 {
+            return None;
+        }
+        digits.push_str(group);
     }
-    let whole = whole.trim_start_matches('0');
-    if whole.len() > 9 {
-        return Err("Enter an amount of $1,000,000.00 or less");
-    }
-    let value = cents(&format!(
-        "{}.{fraction}",
-        if whole.is_empty() { "0" } else { whole }
-    ))
-    .ok_or("Enter an amount in numbers, like 12.50")?;
-    if value <= 0 {
-        return Err("Enter an amount greater than 0");
-    }
-    if value > MAX_AMOUNT_CENTS {
-        return Err("Enter an amount of $1,000,000.00 or less");
-    }
-    Ok(value)
+    first_ok.then_some(digits)
 }
 
 /// An RFC 3339 time as a short UTC date and time: `27 Nov 2025, 14:03`.
@@ -119,14 +102,6 @@ pub fn account_number(number: &str) -> String {
     } else {
         number.to_owned()
     }
-}
-
-/// What a person typed as an account number, without spaces and dashes.
-pub fn normalise_account_number(input: &str) -> String {
-    input
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect()
 }
 
 #[cfg(test)]
@@ -156,6 +131,7 @@ mod tests {
             ("12.5", 1250),
             (" 12.50 ", 1250),
             ("$1,234.56", 123_456),
+            ("1,000,000", MAX_AMOUNT_CENTS),
             ("0.01", 1),
             ("007.50", 750),
             ("1000000", MAX_AMOUNT_CENTS),
@@ -177,6 +153,10 @@ mod tests {
             "1000000.01",
             "99999999999999999999",
             "12,50.1.2",
+            "12,50",
+            "1,2,3",
+            ",123",
+            "1234,567",
             "１２",
         ] {
             assert!(parse_amount(input).is_err(), "{input:?} should be refused");
@@ -188,6 +168,5 @@ mod tests {
         assert_eq!(date("2025-11-27T14:03:09.123Z"), "27 Nov 2025, 14:03");
         assert_eq!(date("not a date"), "not a date");
         assert_eq!(account_number("1234567890"), "1234 567 890");
-        assert_eq!(normalise_account_number(" 1234-567 890 "), "1234567890");
     }
 }

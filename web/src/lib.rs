@@ -14,7 +14,6 @@ pub mod render;
 pub mod session;
 pub mod startup;
 pub mod static_files;
-pub mod telemetry;
 
 pub use config::Config;
 pub use error::Error;

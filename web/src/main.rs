@@ -17,7 +17,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let _telemetry = web::telemetry::init(&config);
+    let _telemetry = banking_common::telemetry::init("banking-web", &config.process);
     let app = match web::Application::build(config).await {
         Ok(app) => app,
         Err(e) => {
@@ -25,7 +25,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let url = format!("http://{}", app.local_addr());
+    let url = format!("http://{}", app.listeners().local_addr());
     if app.is_embedded() {
         println!("Ferrous Bank all-in-one on {url}");
         println!("  GraphQL API: {url}/graphql  REST: {url}/api");

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use banking_telemetry::HttpMetrics;
+use banking_common::telemetry::HttpMetrics;
 use prometheus::{Encoder, IntCounterVec, Opts, Registry, TextEncoder};
 
 pub struct WebMetrics {

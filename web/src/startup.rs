@@ -3,18 +3,17 @@
 //! own (both processes' metrics in the all-in-one). `main` is a thin shim over this;
 //! tests bind port 0.
 
-use std::net::SocketAddr;
 #[cfg(feature = "embedded")]
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
-use banking_telemetry::server::{self, ServerLimits, Stop};
+use banking_common::server::{Listeners, ServerLimits, shutdown_signal};
+use banking_common::telemetry;
 use reqwest::Url;
-use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -37,9 +36,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'none'
 type RenderMetrics = Arc<dyn Fn() -> String + Send + Sync>;
 
 pub struct Application {
-    listener: TcpListener,
-    /// `GET /metrics` only, apart from the public port.
-    metrics_listener: TcpListener,
+    listeners: Listeners,
     render_metrics: RenderMetrics,
     limits: ServerLimits,
     router: Router,
@@ -52,12 +49,8 @@ impl Application {
     /// Binds `config.bind` and builds the router; in the all-in-one also the api (its
     /// database, migrations, demo users), served on the same listener.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        let listener = TcpListener::bind(config.bind)
-            .await
-            .with_context(|| format!("binding {} (WEB_BIND)", config.bind))?;
-        let metrics_listener = TcpListener::bind(config.metrics_bind)
-            .await
-            .with_context(|| format!("binding {} (METRICS_BIND)", config.metrics_bind))?;
+        let listeners =
+            Listeners::bind(config.bind, "WEB_BIND", config.process.metrics_bind).await?;
         let embedded = config.is_embedded();
         let metrics = Arc::new(WebMetrics::new().context("registering metrics")?);
         let web_metrics = metrics.clone();
@@ -81,7 +74,7 @@ impl Application {
                     .await
                     .context("starting the embedded api")?;
                 // The web part reaches the api over HTTP even here, as it does when split.
-                let local = listener.local_addr().context("reading the bound address")?;
+                let local = listeners.local_addr();
                 let url = Url::parse(&format!("http://{}/graphql", loopback(local)))
                     .context("the embedded api's URL")?;
                 // One process, one scrape: the web's metrics, then the api's (their
@@ -96,7 +89,7 @@ impl Application {
             api: ApiClient::new(api_url.clone())
                 .context("building the HTTP client")?
                 .with_metrics(metrics.clone())
-                .with_trusted_proxies(config.trusted_proxies.clone()),
+                .with_trusted_proxies(config.process.trusted_proxies.clone()),
             demo_users: demo.as_ref().map(|d| d.0.clone()).unwrap_or_default(),
             demo_password: demo.as_ref().map(|d| d.1.clone()).unwrap_or_default(),
         };
@@ -113,10 +106,9 @@ impl Application {
             ));
         }
         Ok(Application {
-            listener,
-            metrics_listener,
+            listeners,
             render_metrics,
-            limits: config.server,
+            limits: config.process.server,
             router,
             api_url,
             embedded,
@@ -124,21 +116,9 @@ impl Application {
         })
     }
 
-    pub fn port(&self) -> u16 {
-        self.local_addr().port()
-    }
-
-    /// The port `GET /metrics` answers on.
-    pub fn metrics_port(&self) -> u16 {
-        self.metrics_listener
-            .local_addr()
-            .map_or(0, |address| address.port())
-    }
-
-    pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    /// Where it listens (a test's port 0 resolved).
+    pub fn listeners(&self) -> &Listeners {
+        &self.listeners
     }
 
     /// The GraphQL URL the pages call.
@@ -157,26 +137,18 @@ impl Application {
 
     /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.run_until(banking_telemetry::shutdown_signal()).await
+        self.run_until(shutdown_signal()).await
     }
 
+    /// Serves until `stop` resolves, then lets in-flight requests finish.
     pub async fn run_until(
         self,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let stop = Stop::on(stop);
         let render = self.render_metrics;
-        let metrics = server::metrics_router(move || render());
-        let (public, metrics) = tokio::join!(
-            server::serve(self.listener, self.router, self.limits, stop.clone()),
-            server::serve(
-                self.metrics_listener,
-                metrics,
-                server::metrics_limits(self.limits),
-                stop
-            ),
-        );
-        public.and(metrics)
+        self.listeners
+            .serve(self.router, move || render(), self.limits, stop)
+            .await
     }
 }
 
@@ -214,7 +186,7 @@ pub fn router(state: WebState, cookie_secure: bool, metrics: Arc<WebMetrics>) ->
         ))
         .layer(axum::middleware::from_fn_with_state(
             metrics.http.clone(),
-            banking_telemetry::observe,
+            telemetry::observe,
         ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

@@ -1,7 +1,6 @@
 //! Authentication and authorization: sign-in with throttling, Biscuit tokens bound to
 //! live sessions, and the per-request capability resolvers and handlers ask for.
 
-pub mod client_address;
 mod request;
 mod sessions;
 pub mod throttle;
@@ -12,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 
-pub use client_address::{ClientAddress, KnowsProxies, TrustedProxies};
+pub use banking_common::client_address::{ClientAddress, KnowsProxies, TrustedProxies};
 pub use request::{Reader, RequestAuth, Writer};
 pub use sessions::Sessions;
 pub use throttle::{LoginThrottle, ThrottleSettings};
@@ -30,16 +29,6 @@ pub struct SessionToken {
     pub token: String,
     pub expires_at: DateTime<Utc>,
     pub user: User,
-}
-
-/// A verified request: who it is, which session, and whether its token is an attenuated
-/// copy (a read-only one): such a copy does not keep the owner's session alive. What it
-/// may do was already decided by its checks for the operation asked.
-#[derive(Clone, Debug)]
-pub struct Authorized {
-    pub user_id: i64,
-    pub session_id: String,
-    pub attenuated: bool,
 }
 
 #[derive(Clone)]
@@ -130,7 +119,10 @@ impl Auth {
     /// Checks the token for this operation and that its session is still alive. Only the
     /// owner's own token restarts the session's idle timer: a read-only copy polling
     /// (an accountant's dashboard) must not keep an idle owner signed in.
-    pub async fn authorize(&self, token: &str, operation: Operation) -> Result<Authorized, Error> {
+    /// The claims it carries say who, which session, and whether the token is an
+    /// attenuated copy (a read-only one); what it may do was decided by its checks for
+    /// `operation`.
+    pub async fn authorize(&self, token: &str, operation: Operation) -> Result<Claims, Error> {
         let claims = self.keys.verify(token, operation)?;
         self.sessions
             .check(
@@ -140,11 +132,7 @@ impl Auth {
                 !claims.attenuated,
             )
             .await?;
-        Ok(Authorized {
-            user_id: claims.user_id,
-            session_id: claims.session_id,
-            attenuated: claims.attenuated,
-        })
+        Ok(claims)
     }
 
     pub async fn logout(&self, session_id: &str) -> Result<(), Error> {

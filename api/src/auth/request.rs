@@ -4,27 +4,28 @@
 
 use tokio::sync::OnceCell;
 
-use super::{Auth, Authorized, Operation};
+use super::{Auth, Claims, Operation};
 use crate::error::Error;
+use crate::ledger::UserId;
 
 /// May read the user's own data.
 #[derive(Clone, Debug)]
 pub struct Reader {
-    pub user_id: i64,
+    pub user_id: UserId,
 }
 
 /// May change the user's own data (and read it).
 #[derive(Clone, Debug)]
 pub struct Writer {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub session_id: String,
 }
 
 pub struct RequestAuth {
     auth: Auth,
     bearer: Option<String>,
-    read: OnceCell<Authorized>,
-    write: OnceCell<Authorized>,
+    read: OnceCell<Claims>,
+    write: OnceCell<Claims>,
 }
 
 impl RequestAuth {
@@ -74,9 +75,9 @@ impl RequestAuth {
 
     async fn check<'a>(
         &'a self,
-        cell: &'a OnceCell<Authorized>,
+        cell: &'a OnceCell<Claims>,
         op: Operation,
-    ) -> Result<&'a Authorized, Error> {
+    ) -> Result<&'a Claims, Error> {
         let token = self.bearer.as_deref().ok_or(Error::Unauthenticated(
             "sign in first: no bearer token was sent",
         ))?;

@@ -12,8 +12,9 @@ use std::time::Duration;
 use rand::RngCore;
 
 use super::Operation;
-use crate::cache::{Cache, Freshness};
+use crate::cache::{Cache, Freshness, keys};
 use crate::error::Error;
+use crate::ledger::UserId;
 
 /// How long a session seen alive may keep reading while the cache is unreachable.
 const READ_GRACE: Duration = Duration::from_secs(120);
@@ -23,11 +24,11 @@ pub struct Sessions {
     cache: Arc<dyn Cache>,
     idle_ttl: Duration,
     /// Sessions this replica saw alive within `READ_GRACE`: session id → user id.
-    recently_alive: moka::future::Cache<String, i64>,
+    recently_alive: moka::future::Cache<String, UserId>,
 }
 
 fn key(session_id: &str) -> String {
-    format!("session:{session_id}")
+    keys::session(session_id)
 }
 
 impl Sessions {
@@ -43,7 +44,7 @@ impl Sessions {
     }
 
     /// Starts a session; the id is 128 random bits.
-    pub async fn create(&self, user_id: i64) -> Result<String, Error> {
+    pub async fn create(&self, user_id: UserId) -> Result<String, Error> {
         let mut bytes = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let session_id = hex::encode(bytes);
@@ -58,7 +59,7 @@ impl Sessions {
     pub async fn check(
         &self,
         session_id: &str,
-        user_id: i64,
+        user_id: UserId,
         operation: Operation,
         extend: bool,
     ) -> Result<(), Error> {

@@ -12,8 +12,9 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::ClientAddress;
-use crate::cache::Cache;
+use banking_common::client_address::ClientAddress;
+
+use crate::cache::{Cache, keys};
 use crate::error::Error;
 
 /// How many failures each scope forgives, how long the delay may grow, and how long
@@ -78,12 +79,12 @@ impl Scope {
 
     /// The failure count.
     fn failures_key(self, attempt: &Attempt) -> String {
-        format!("login_failures:{}:{}", self.name(), self.subject(attempt))
+        keys::login_failures(self.name(), &self.subject(attempt))
     }
 
     /// Present while the scope must wait; its value is when the wait ends (Unix ms).
     fn wait_key(self, attempt: &Attempt) -> String {
-        format!("login_wait:{}:{}", self.name(), self.subject(attempt))
+        keys::login_wait(self.name(), &self.subject(attempt))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Biscuit tokens: minted with the root key, checked on every request with the time,
 //! the operation and the session they name.
 
+use crate::ledger::UserId;
 use std::time::{Duration, SystemTime};
 
 use biscuit_auth::macros::{authorizer, biscuit, block};
@@ -29,7 +30,7 @@ impl Operation {
 /// What a verified token says about its bearer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Claims {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub session_id: String,
     /// A copy with blocks of its own (the read-only copies): it may do only what its
     /// checks allow, and it does not keep the owner's session alive.
@@ -71,7 +72,7 @@ impl TokenKeys {
     /// A token for a fresh session: `user(id)`, `session(id)` and a hard expiry.
     pub fn mint(
         &self,
-        user_id: i64,
+        user_id: UserId,
         session_id: &str,
         expires_at: SystemTime,
     ) -> Result<String, Error> {
@@ -82,7 +83,7 @@ impl TokenKeys {
               expires({expires_at});
               check if time($time), $time < {expires_at};
             "#,
-            user_id = user_id,
+            user_id = user_id.0,
             session_id = session_id,
             expires_at = expires_at,
         )
@@ -180,7 +181,7 @@ fn authorize(
     let expires_at = expires.first().map(|(t,)| *t);
     Ok((
         Claims {
-            user_id,
+            user_id: UserId(user_id),
             session_id,
             attenuated: false,
         },
@@ -199,12 +200,12 @@ mod tests {
     #[test]
     fn a_token_carries_its_claims_and_checks() {
         let keys = TokenKeys::generate();
-        let token = keys.mint(42, "s-1", later(60)).expect("mint");
+        let token = keys.mint(UserId(42), "s-1", later(60)).expect("mint");
         let claims = keys.verify(&token, Operation::Write).expect("verify");
         assert_eq!(
             claims,
             Claims {
-                user_id: 42,
+                user_id: UserId(42),
                 session_id: "s-1".into(),
                 attenuated: false,
             }
@@ -221,7 +222,11 @@ mod tests {
         ));
 
         let expired = keys
-            .mint(42, "s-1", SystemTime::now() - Duration::from_secs(1))
+            .mint(
+                UserId(42),
+                "s-1",
+                SystemTime::now() - Duration::from_secs(1),
+            )
             .expect("mint");
         assert!(matches!(
             keys.verify(&expired, Operation::Read),
@@ -229,7 +234,7 @@ mod tests {
         ));
 
         let other = TokenKeys::generate()
-            .mint(42, "s-1", later(60))
+            .mint(UserId(42), "s-1", later(60))
             .expect("mint");
         assert!(matches!(
             keys.verify(&other, Operation::Read),
@@ -258,7 +263,11 @@ mod tests {
     fn a_remembered_token_still_expires_on_time() {
         let keys = TokenKeys::generate();
         let token = keys
-            .mint(7, "s-2", SystemTime::now() + Duration::from_millis(1500))
+            .mint(
+                UserId(7),
+                "s-2",
+                SystemTime::now() + Duration::from_millis(1500),
+            )
             .expect("mint");
         assert!(keys.verify(&token, Operation::Write).is_ok());
         assert!(
@@ -272,7 +281,10 @@ mod tests {
             Err(Error::Unauthenticated(_))
         ));
         let read_only = keys
-            .read_only(&keys.mint(7, "s-3", later(60)).expect("mint"), later(60))
+            .read_only(
+                &keys.mint(UserId(7), "s-3", later(60)).expect("mint"),
+                later(60),
+            )
             .expect("ro");
         assert!(keys.verify(&read_only, Operation::Read).is_ok());
         assert!(

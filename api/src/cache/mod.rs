@@ -1,6 +1,7 @@
 //! One `Cache` trait for sessions, login throttling and cached reads, with a Redis
 //! implementation for a deployment and an in-process one for the all-in-one.
 
+pub mod keys;
 mod memory;
 mod near;
 mod reads;

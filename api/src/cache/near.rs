@@ -16,6 +16,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use super::keys::NEAR_CACHED;
+
 use bb8_redis::redis::{
     self, AsyncConnectionConfig, IntoConnectionInfo, ProtocolVersion, PushInfo, PushKind, Value,
 };
@@ -30,9 +32,6 @@ const HEARTBEAT_TIMEOUT: Duration = Duration::from_millis(500);
 const RECONNECT_DELAY: Duration = Duration::from_millis(250);
 /// Invalidations are counted in this many buckets, by key, to detect a read that raced one.
 const BUCKETS: usize = 64;
-
-/// Key prefixes (after the deployment's own prefix) whose values are copied locally.
-const TRACKED: [&str; 2] = ["session:", "gen:"];
 
 /// A generation and the values cached under it, by value prefix.
 #[derive(Clone, Debug)]
@@ -79,7 +78,7 @@ impl NearCache {
 
     pub fn is_tracked(prefix: &str, key: &str) -> bool {
         key.strip_prefix(prefix)
-            .is_some_and(|rest| TRACKED.iter().any(|t| rest.starts_with(t)))
+            .is_some_and(|rest| NEAR_CACHED.iter().any(|t| rest.starts_with(t)))
     }
 
     pub fn is_live(&self) -> bool {
@@ -241,7 +240,7 @@ async fn tracking_session(
         .await?;
     let mut tracking = redis::cmd("CLIENT");
     tracking.arg("TRACKING").arg("ON").arg("BCAST");
-    for tracked in TRACKED {
+    for tracked in NEAR_CACHED {
         tracking.arg("PREFIX").arg(format!("{prefix}{tracked}"));
     }
     let () = tracking.query_async(&mut conn).await?;

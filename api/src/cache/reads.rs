@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use serde::{Serialize, de::DeserializeOwned};
 
-use super::Cache;
-use crate::ledger::{Account, Cursor, Error, HistoryPage, Ledger, User};
+use super::{Cache, keys};
+use crate::ledger::{Account, AccountId, Cursor, Error, HistoryPage, Ledger, User, UserId};
 use crate::metrics::Metrics;
 
 /// How long a cached read may live. Generations make it correct; the ttl only bounds
@@ -38,12 +38,12 @@ impl CachedReads {
         }
     }
 
-    pub async fn accounts(&self, user_id: i64) -> Result<Vec<Account>, Error> {
+    pub async fn accounts(&self, user_id: UserId) -> Result<Vec<Account>, Error> {
         self.read("accounts", user_id, || self.ledger.accounts(user_id))
             .await
     }
 
-    pub async fn user(&self, user_id: i64) -> Result<User, Error> {
+    pub async fn user(&self, user_id: UserId) -> Result<User, Error> {
         self.read("user", user_id, || self.ledger.user(user_id))
             .await
     }
@@ -52,15 +52,15 @@ impl CachedReads {
     /// cached like the balances it must agree with; later pages are read as asked.
     pub async fn history(
         &self,
-        user_id: i64,
-        account_id: i64,
+        user_id: UserId,
+        account_id: AccountId,
         first: u64,
         after: Option<Cursor>,
     ) -> Result<HistoryPage, Error> {
         if after.is_some() {
             return self.ledger.history(user_id, account_id, first, after).await;
         }
-        self.read(&format!("history:{account_id}:{first}"), user_id, || {
+        self.read(&keys::history(account_id, first), user_id, || {
             self.ledger.history(user_id, account_id, first, None)
         })
         .await
@@ -68,30 +68,30 @@ impl CachedReads {
 
     /// Marks every cached read of these users stale. Called after the commit; the bumps
     /// go out together (one multiplexed connection pipelines them).
-    pub async fn invalidate(&self, user_ids: &[i64]) {
+    pub async fn invalidate(&self, user_ids: &[UserId]) {
         let bumps = user_ids.iter().map(|&user_id| async move {
             if let Err(e) = self
                 .cache
-                .incr(&generation_key(user_id), GENERATION_TTL)
+                .incr(&keys::generation(user_id), GENERATION_TTL)
                 .await
             {
                 // The entries that could now be stale expire within READ_TTL.
-                tracing::warn!(user_id, error = %e, "could not bump the cache generation");
+                tracing::warn!(%user_id, error = %e, "could not bump the cache generation");
             }
         });
         futures::future::join_all(bumps).await;
     }
 
-    async fn read<T, F, Fut>(&self, what: &str, user_id: i64, load: F) -> Result<T, Error>
+    async fn read<T, F, Fut>(&self, what: &str, user_id: UserId, load: F) -> Result<T, Error>
     where
         T: Serialize + DeserializeOwned,
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
-        let prefix = format!("{what}:{user_id}:");
+        let prefix = keys::read_prefix(what, user_id);
         let (generation, cached) = match self
             .cache
-            .get_versioned(&generation_key(user_id), &prefix)
+            .get_versioned(&keys::generation(user_id), &prefix)
             .await
         {
             Ok(found) => found,
@@ -117,8 +117,4 @@ impl CachedReads {
         }
         Ok(value)
     }
-}
-
-fn generation_key(user_id: i64) -> String {
-    format!("gen:{user_id}")
 }

@@ -14,6 +14,7 @@
 //! sign-in per request: aliases must not turn one request into a hundred password
 //! guesses or a batch of new customers.
 
+use banking_common::error_code::ErrorCode;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -91,7 +92,7 @@ impl Refusal {
     fn into_error(self) -> ServerError {
         let mut error = ServerError::new(self.message(), None);
         let mut extensions = ErrorExtensionValues::default();
-        extensions.set("code", "BAD_USER_INPUT");
+        extensions.set("code", ErrorCode::BadUserInput.as_str());
         extensions.set(LIMIT_EXTENSION, self.name());
         error.extensions = Some(extensions);
         error

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, Loader, LruCache};
 
 use crate::error::Error;
-use crate::ledger::{self, Ledger};
+use crate::ledger::{self, AccountId, Ledger};
 
 /// Account numbers by account id, batched per request.
 pub struct AccountNumbers(pub Ledger);
@@ -28,11 +28,11 @@ impl LoadError {
     }
 }
 
-impl Loader<i64> for AccountNumbers {
+impl Loader<AccountId> for AccountNumbers {
     type Value = String;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, String>, LoadError> {
+    async fn load(&self, keys: &[AccountId]) -> Result<HashMap<AccountId, String>, LoadError> {
         self.0
             .account_numbers(keys)
             .await

@@ -7,7 +7,7 @@ use super::loaders::AccountNumberLoader;
 use super::scalars::Money;
 use super::state;
 use crate::error::Error;
-use crate::ledger::{self, Cursor, HistoryPage};
+use crate::ledger::{self, AccountId, Cursor, HistoryPage, UserId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
 pub enum AccountType {
@@ -93,8 +93,8 @@ impl Account {
 /// One page of the history of one of the user's accounts.
 pub async fn history(
     ctx: &Context<'_>,
-    user_id: i64,
-    account_id: i64,
+    user_id: UserId,
+    account_id: AccountId,
     first: Option<i32>,
     after: Option<String>,
 ) -> Result<TransactionConnection, Error> {
@@ -143,7 +143,7 @@ impl Transaction {
 
 /// A page of history lists each counterparty again and again; the loader fetches all
 /// the numbers of a page in one query.
-async fn account_number(ctx: &Context<'_>, id: i64) -> Result<String, Error> {
+async fn account_number(ctx: &Context<'_>, id: AccountId) -> Result<String, Error> {
     ctx.data_unchecked::<AccountNumberLoader>()
         .load_one(id)
         .await

@@ -4,13 +4,14 @@
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, VARY};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use banking_common::error_code::ErrorCode;
 use serde::Serialize;
 
 use super::media::Answer;
 use crate::graphql::guard;
 
 /// The code every refusal carries, as async-graphql's own errors do: the client's doing.
-const CODE: &str = "BAD_USER_INPUT";
+const CODE: &str = ErrorCode::BadUserInput.as_str();
 
 /// A response with no `data` entry: a request error (the document did not parse or
 /// validate, or the variables did not fit).

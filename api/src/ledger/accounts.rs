@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use super::error::is_unique_violation;
-use super::{AccountNumber, Error, Ledger, Money};
+use super::{AccountId, AccountNumber, Error, Ledger, Money, UserId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum AccountType {
@@ -25,19 +25,23 @@ impl AccountType {
         }
     }
 
-    fn from_db(value: &str) -> AccountType {
-        if value == "savings" {
-            AccountType::Savings
-        } else {
-            AccountType::Checking
+    /// A stored type; anything else means the database was changed behind the ledger's
+    /// back, and reading it fails loudly rather than guessing.
+    fn from_db(value: &str) -> Result<AccountType, Error> {
+        match value {
+            "checking" => Ok(AccountType::Checking),
+            "savings" => Ok(AccountType::Savings),
+            other => Err(Error::internal(anyhow::anyhow!(
+                "a stored account type is unknown: {other:?}"
+            ))),
         }
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Account {
-    pub id: i64,
-    pub user_id: i64,
+    pub id: AccountId,
+    pub user_id: UserId,
     pub number: String,
     pub account_type: AccountType,
     pub balance: Money,
@@ -45,23 +49,25 @@ pub struct Account {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<accounts::Model> for Account {
-    fn from(m: accounts::Model) -> Account {
-        Account {
-            id: m.id,
-            user_id: m.user_id,
+impl TryFrom<accounts::Model> for Account {
+    type Error = Error;
+
+    fn try_from(m: accounts::Model) -> Result<Account, Error> {
+        Ok(Account {
+            id: AccountId(m.id),
+            user_id: UserId(m.user_id),
             number: m.account_number,
-            account_type: AccountType::from_db(&m.account_type),
-            balance: Money::from_cents(m.balance),
+            account_type: AccountType::from_db(&m.account_type)?,
+            balance: Money::from_stored(m.balance)?,
             currency: m.currency,
             created_at: m.created_at,
-        }
+        })
     }
 }
 
 impl Ledger {
     #[tracing::instrument(skip(self))]
-    pub async fn open_account(&self, user_id: i64, kind: AccountType) -> Result<Account, Error> {
+    pub async fn open_account(&self, user_id: UserId, kind: AccountType) -> Result<Account, Error> {
         let _gate = self.writes.enter().await;
         self.open_account_in(&self.db, user_id, kind).await
     }
@@ -69,13 +75,13 @@ impl Ledger {
     pub(crate) async fn open_account_in(
         &self,
         conn: &impl ConnectionTrait,
-        user_id: i64,
+        user_id: UserId,
         kind: AccountType,
     ) -> Result<Account, Error> {
         // Numbers are random; on the rare collision the unique index refuses and we draw again.
         for _ in 0..5 {
             let inserted = accounts::ActiveModel {
-                user_id: Set(user_id),
+                user_id: Set(user_id.0),
                 account_number: Set(AccountNumber::generate().as_str().to_owned()),
                 account_type: Set(kind.as_str().to_owned()),
                 balance: Set(0),
@@ -86,7 +92,7 @@ impl Ledger {
             .insert(conn)
             .await;
             match inserted {
-                Ok(model) => return Ok(model.into()),
+                Ok(model) => return Account::try_from(model),
                 Err(e) if is_unique_violation(&e) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -98,30 +104,33 @@ impl Ledger {
 
     /// The user's accounts, oldest first.
     #[tracing::instrument(skip(self))]
-    pub async fn accounts(&self, user_id: i64) -> Result<Vec<Account>, Error> {
-        Ok(accounts::Entity::find()
+    pub async fn accounts(&self, user_id: UserId) -> Result<Vec<Account>, Error> {
+        accounts::Entity::find()
             .filter(accounts::Column::UserId.eq(user_id))
             .order_by_asc(accounts::Column::Id)
             .all(&self.db)
             .await?
             .into_iter()
-            .map(Account::from)
-            .collect())
+            .map(Account::try_from)
+            .collect()
     }
 
     /// One of the user's accounts. Another user's account is `NotFound`, exactly as a missing one.
     #[tracing::instrument(skip(self))]
-    pub async fn account(&self, user_id: i64, account_id: i64) -> Result<Account, Error> {
-        accounts::Entity::find_by_id(account_id)
+    pub async fn account(&self, user_id: UserId, account_id: AccountId) -> Result<Account, Error> {
+        accounts::Entity::find_by_id(account_id.0)
             .filter(accounts::Column::UserId.eq(user_id))
             .one(&self.db)
             .await?
-            .map(Account::from)
-            .ok_or(Error::NotFound("account"))
+            .map(Account::try_from)
+            .ok_or(Error::NotFound("account"))?
     }
 
     /// Account numbers by id, for showing counterparties in a history.
-    pub async fn account_numbers(&self, ids: &[i64]) -> Result<HashMap<i64, String>, Error> {
+    pub async fn account_numbers(
+        &self,
+        ids: &[AccountId],
+    ) -> Result<HashMap<AccountId, String>, Error> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
@@ -130,7 +139,7 @@ impl Ledger {
             .all(&self.db)
             .await?
             .into_iter()
-            .map(|a| (a.id, a.account_number))
+            .map(|a| (AccountId(a.id), a.account_number))
             .collect())
     }
 }

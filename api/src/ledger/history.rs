@@ -4,7 +4,7 @@ use entities::transactions;
 use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::{Cursor, Error, Ledger, Transaction};
+use super::{AccountId, Cursor, Error, Ledger, Transaction, UserId};
 
 pub const DEFAULT_PAGE: u64 = 20;
 pub const MAX_PAGE: u64 = 100;
@@ -38,8 +38,8 @@ impl Ledger {
     #[tracing::instrument(skip(self))]
     pub async fn history(
         &self,
-        user_id: i64,
-        account_id: i64,
+        user_id: UserId,
+        account_id: AccountId,
         first: u64,
         after: Option<Cursor>,
     ) -> Result<HistoryPage, Error> {
@@ -59,8 +59,8 @@ impl Ledger {
             .all(&self.db)
             .await?
             .into_iter()
-            .map(Transaction::from)
-            .collect();
+            .map(Transaction::try_from)
+            .collect::<Result<_, _>>()?;
         let has_next_page = items.len() as u64 > first;
         items.truncate(first as usize);
         Ok(HistoryPage {

@@ -5,6 +5,7 @@ mod accounts;
 pub mod db;
 mod error;
 mod history;
+mod ids;
 mod money;
 mod names;
 mod passwords;
@@ -16,10 +17,9 @@ mod verify;
 pub use accounts::{Account, AccountType};
 pub use error::Error;
 pub use history::{DEFAULT_PAGE, HistoryPage, MAX_PAGE, page_size};
+pub use ids::{AccountId, UserId};
 pub use money::{MAX_AMOUNT_CENTS, Money};
-pub use names::{
-    AccountNumber, Cursor, Description, Email, IdempotencyKey, Password, Username, parse_id,
-};
+pub use names::{AccountNumber, Cursor, Description, Email, IdempotencyKey, Password, Username};
 pub use passwords::Passwords;
 pub use seed::{DEMO_PASSWORD, DEMO_USERS, SeedReport};
 pub use transfers::{DepositRequest, Posted, Target, Transaction, TransferRequest};

@@ -4,8 +4,8 @@ use std::fmt;
 
 use super::Error;
 
-/// The largest amount a single deposit or transfer may move: 1,000,000.00.
-pub const MAX_AMOUNT_CENTS: i64 = 100_000_000;
+pub use banking_common::rules::amount::MAX_AMOUNT_CENTS;
+use banking_common::rules::amount::{self, AmountError};
 
 /// A non-negative amount of money in cents.
 #[derive(
@@ -16,57 +16,34 @@ pub struct Money(i64);
 impl Money {
     pub const ZERO: Money = Money(0);
 
-    /// Wraps a stored amount. Stored amounts are never negative (a database CHECK).
-    pub fn from_cents(cents: i64) -> Money {
-        Money(cents.max(0))
+    /// A stored amount. Stored amounts are never negative (a database CHECK); one that is
+    /// means the database was changed behind the ledger's back, and reading it fails
+    /// loudly rather than showing a number the bank never wrote.
+    pub fn from_stored(cents: i64) -> Result<Money, Error> {
+        if cents < 0 {
+            return Err(Error::internal(anyhow::anyhow!(
+                "a stored amount is negative ({cents} cents)"
+            )));
+        }
+        Ok(Money(cents))
     }
 
     pub fn cents(self) -> i64 {
         self.0
     }
 
-    /// Parses an amount a client wants to move: a plain decimal with at most two places,
-    /// strictly positive and at most [`MAX_AMOUNT_CENTS`]. Refuses signs, exponents,
-    /// separators, whitespace, "NaN" and anything else that is not `digits[.digits]`.
+    /// Parses an amount a client wants to move (the shared rule,
+    /// `banking_common::rules::amount`): a plain decimal with at most two places, strictly
+    /// positive and at most [`MAX_AMOUNT_CENTS`].
     pub fn parse_amount(input: &str) -> Result<Money, Error> {
-        let invalid = |why: &str| Error::InvalidInput(format!("amount {why}"));
-        let (whole, fraction) = match input.split_once('.') {
-            Some((whole, fraction)) => (whole, Some(fraction)),
-            None => (input, None),
+        let why = match amount::parse_amount(input) {
+            Ok(cents) => return Ok(Money(cents)),
+            Err(AmountError::NotDecimal) => "must be a decimal number such as 12.50",
+            Err(AmountError::TooManyPlaces) => "has more than two decimal places",
+            Err(AmountError::NotPositive) => "must be greater than zero",
+            Err(AmountError::TooLarge) => "is above the limit of 1000000.00",
         };
-        if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(invalid("must be a decimal number such as 12.50"));
-        }
-        let fraction_cents = match fraction {
-            None => 0,
-            Some(f) if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) => {
-                return Err(invalid("must be a decimal number such as 12.50"));
-            }
-            Some(f) if f.len() > 2 => return Err(invalid("has more than two decimal places")),
-            Some(f) => {
-                let value: i64 = f.parse().map_err(|_| invalid("is not a number"))?;
-                if f.len() == 1 { value * 10 } else { value }
-            }
-        };
-        // More than 12 integer digits cannot be within the limit; refusing early keeps
-        // the arithmetic below far from overflow.
-        let whole = whole.trim_start_matches('0');
-        if whole.len() > 12 {
-            return Err(invalid("is too large"));
-        }
-        let whole_units: i64 = if whole.is_empty() {
-            0
-        } else {
-            whole.parse().map_err(|_| invalid("is not a number"))?
-        };
-        let cents = whole_units * 100 + fraction_cents;
-        if cents == 0 {
-            return Err(invalid("must be greater than zero"));
-        }
-        if cents > MAX_AMOUNT_CENTS {
-            return Err(invalid("is above the limit of 1000000.00"));
-        }
-        Ok(Money(cents))
+        Err(Error::InvalidInput(format!("amount {why}")))
     }
 
     pub fn checked_add(self, other: Money) -> Option<Money> {
@@ -76,7 +53,7 @@ impl Money {
 
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{:02}", self.0 / 100, self.0 % 100)
+        f.write_str(&amount::decimal(self.0))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Parse, don't validate: the user-supplied strings the ledger accepts, each as a type
 //! that can only hold a valid value.
 
+use banking_common::rules::text::{self, DescriptionError};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -12,21 +13,12 @@ pub struct Username(String);
 
 impl Username {
     pub fn parse(input: &str) -> Result<Username, Error> {
-        let normalised = input.trim().to_ascii_lowercase();
-        let valid_chars = normalised
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
-        let starts_well = normalised
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_alphanumeric());
-        if !(3..=32).contains(&normalised.len()) || !valid_chars || !starts_well {
-            return Err(Error::InvalidInput(
+        text::username(input).map(Username).ok_or_else(|| {
+            Error::InvalidInput(
                 "username must be 3 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit"
                     .into(),
-            ));
-        }
-        Ok(Username(normalised))
+            )
+        })
     }
 
     pub fn as_str(&self) -> &str {
@@ -39,8 +31,7 @@ pub struct Password<'a>(&'a str);
 
 impl<'a> Password<'a> {
     pub fn parse(input: &'a str) -> Result<Password<'a>, Error> {
-        let chars = input.chars().count();
-        if !(8..=128).contains(&chars) {
+        if !text::password_length_ok(input) {
             return Err(Error::InvalidInput(
                 "password must be 8 to 128 characters".into(),
             ));
@@ -59,24 +50,9 @@ pub struct Email(String);
 
 impl Email {
     pub fn parse(input: &str) -> Result<Email, Error> {
-        let email = input.trim();
-        let plausible = match email.split_once('@') {
-            Some((local, domain)) => {
-                !local.is_empty()
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-                    && !domain.contains('@')
-            }
-            None => false,
-        };
-        if !plausible
-            || email.len() > 254
-            || email.chars().any(|c| c.is_whitespace() || c.is_control())
-        {
-            return Err(Error::InvalidInput("email is not a valid address".into()));
-        }
-        Ok(Email(email.to_owned()))
+        text::email(input)
+            .map(|email| Email(email.to_owned()))
+            .ok_or_else(|| Error::InvalidInput("email is not a valid address".into()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -89,16 +65,10 @@ impl Email {
 pub struct AccountNumber(String);
 
 impl AccountNumber {
-    pub const LEN: usize = 10;
-
     pub fn parse(input: &str) -> Result<AccountNumber, Error> {
-        let number: String = input.chars().filter(|c| *c != ' ' && *c != '-').collect();
-        if number.len() != Self::LEN || !number.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::InvalidInput(
-                "account number must be 10 digits".into(),
-            ));
-        }
-        Ok(AccountNumber(number))
+        text::account_number(input)
+            .map(AccountNumber)
+            .ok_or_else(|| Error::InvalidInput("account number must be 10 digits".into()))
     }
 
     /// A fresh random number; uniqueness is enforced by the database.
@@ -144,38 +114,17 @@ pub struct Description(Option<String>);
 
 impl Description {
     pub fn parse(input: Option<&str>) -> Result<Description, Error> {
-        let Some(text) = input.map(str::trim).filter(|t| !t.is_empty()) else {
-            return Ok(Description(None));
-        };
-        if text.chars().count() > 140 || text.chars().any(|c| c.is_control() || reorders(c)) {
-            return Err(Error::InvalidInput(
+        match text::description(input.unwrap_or_default()) {
+            Ok(text) => Ok(Description(text.map(str::to_owned))),
+            Err(DescriptionError::TooLong | DescriptionError::Forbidden) => Err(Error::InvalidInput(
                 "description must be at most 140 characters without control or text-direction characters".into(),
-            ));
+            )),
         }
-        Ok(Description(Some(text.to_owned())))
     }
 
     pub fn into_inner(self) -> Option<String> {
         self.0
     }
-}
-
-/// Characters that reorder or break the text around them when shown: bidirectional
-/// embeddings, overrides, isolates and marks (`"\u{202e}gnp.exe"` shows as `exe.png`), and
-/// the line and paragraph separators. The recipient sees a description the sender wrote,
-/// so it must read as written. Joiners stay: scripts and emoji need them.
-fn reorders(c: char) -> bool {
-    matches!(
-        c,
-        '\u{061C}'
-            | '\u{200E}'
-            | '\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2066}'..='\u{2069}'
-            | '\u{2028}'
-            | '\u{2029}'
-            | '\u{FEFF}'
-    )
 }
 
 /// A position in an account's history, newest first: opaque to clients.
@@ -201,15 +150,6 @@ impl Cursor {
             .ok_or_else(invalid)?;
         Ok(Cursor(id))
     }
-}
-
-/// Parses an entity id sent by a client as a string (GraphQL `ID`).
-pub fn parse_id(input: &str, what: &str) -> Result<i64, Error> {
-    input
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| Error::InvalidInput(format!("{what} is not a valid id")))
 }
 
 #[cfg(test)]
@@ -299,7 +239,7 @@ mod tests {
             let _ = AccountNumber::parse(&input);
             let _ = IdempotencyKey::parse(&input);
             let _ = Description::parse(Some(&input));
-            let _ = parse_id(&input, "id");
+            let _ = super::super::AccountId::parse(&input, "id");
         }
 
         #[test]

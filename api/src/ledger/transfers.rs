@@ -14,30 +14,32 @@ use sea_orm::{
 };
 
 use super::error::is_unique_violation;
-use super::{AccountNumber, Description, Error, IdempotencyKey, Ledger, Money};
+use super::{AccountId, AccountNumber, Description, Error, IdempotencyKey, Ledger, Money, UserId};
 
 /// A posted ledger entry.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Transaction {
     pub id: i64,
     /// `None` for a deposit.
-    pub from_account: Option<i64>,
-    pub to_account: i64,
+    pub from_account: Option<AccountId>,
+    pub to_account: AccountId,
     pub amount: Money,
     pub description: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
-impl From<transactions::Model> for Transaction {
-    fn from(m: transactions::Model) -> Transaction {
-        Transaction {
+impl TryFrom<transactions::Model> for Transaction {
+    type Error = Error;
+
+    fn try_from(m: transactions::Model) -> Result<Transaction, Error> {
+        Ok(Transaction {
             id: m.id,
-            from_account: m.from_account,
-            to_account: m.to_account,
-            amount: Money::from_cents(m.amount),
+            from_account: m.from_account.map(AccountId),
+            to_account: AccountId(m.to_account),
+            amount: Money::from_stored(m.amount)?,
             description: m.description,
             created_at: m.created_at,
-        }
+        })
     }
 }
 
@@ -49,19 +51,19 @@ pub struct Posted {
     /// the original is returned and no money moved now.
     pub replayed: bool,
     /// The owners of the accounts touched, whose cached balances are now stale.
-    pub owners: Vec<i64>,
+    pub owners: Vec<UserId>,
 }
 
 /// Where a transfer goes: GraphQL names the target by number, the seed REST API by id.
 #[derive(Clone, Debug)]
 pub enum Target {
     Number(AccountNumber),
-    Id(i64),
+    Id(AccountId),
 }
 
 #[derive(Clone, Debug)]
 pub struct TransferRequest {
-    pub from_account: i64,
+    pub from_account: AccountId,
     pub to: Target,
     pub amount: Money,
     pub description: Description,
@@ -70,7 +72,7 @@ pub struct TransferRequest {
 
 #[derive(Clone, Debug)]
 pub struct DepositRequest {
-    pub account: i64,
+    pub account: AccountId,
     pub amount: Money,
     pub description: Description,
     pub idempotency_key: IdempotencyKey,
@@ -79,14 +81,18 @@ pub struct DepositRequest {
 /// The parameters an idempotency key is bound to: a retry must repeat them exactly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Intent {
-    from_account: Option<i64>,
-    to_account: i64,
+    from_account: Option<AccountId>,
+    to_account: AccountId,
     amount: Money,
 }
 
 impl Ledger {
-    #[tracing::instrument(skip(self, request), fields(from = request.from_account, amount = %request.amount))]
-    pub async fn transfer(&self, user_id: i64, request: TransferRequest) -> Result<Posted, Error> {
+    #[tracing::instrument(skip(self, request), fields(from = %request.from_account, amount = %request.amount))]
+    pub async fn transfer(
+        &self,
+        user_id: UserId,
+        request: TransferRequest,
+    ) -> Result<Posted, Error> {
         let posting = Posting {
             from_account: Some(request.from_account),
             to: request.to,
@@ -96,8 +102,8 @@ impl Ledger {
         self.post(user_id, &request.idempotency_key, posting).await
     }
 
-    #[tracing::instrument(skip(self, request), fields(account = request.account, amount = %request.amount))]
-    pub async fn deposit(&self, user_id: i64, request: DepositRequest) -> Result<Posted, Error> {
+    #[tracing::instrument(skip(self, request), fields(account = %request.account, amount = %request.amount))]
+    pub async fn deposit(&self, user_id: UserId, request: DepositRequest) -> Result<Posted, Error> {
         let posting = Posting {
             from_account: None,
             to: Target::Id(request.account),
@@ -112,7 +118,7 @@ impl Ledger {
     /// caller gets that request's transaction instead.
     async fn post(
         &self,
-        user_id: i64,
+        user_id: UserId,
         key: &IdempotencyKey,
         posting: Posting,
     ) -> Result<Posted, Error> {
@@ -145,7 +151,7 @@ impl Ledger {
 /// What a caller asked to move, before the accounts are looked at.
 struct Posting {
     /// `None` for a deposit.
-    from_account: Option<i64>,
+    from_account: Option<AccountId>,
     to: Target,
     amount: Money,
     description: Option<String>,
@@ -163,7 +169,7 @@ enum Outcome {
 /// (lock both rows, check on the locked rows, move the money, record it by key).
 async fn post_in(
     txn: &DatabaseTransaction,
-    user_id: i64,
+    user_id: UserId,
     key: &IdempotencyKey,
     posting: Posting,
 ) -> Result<Outcome, Error> {
@@ -185,20 +191,24 @@ async fn post_in(
         .lock_exclusive()
         .all(txn)
         .await?;
-    let owned_by_caller = |id: i64| locked.iter().find(|a| a.id == id && a.user_id == user_id);
+    let owned_by_caller = |id: AccountId| {
+        locked
+            .iter()
+            .find(|a| a.id == id.0 && a.user_id == user_id.0)
+    };
     let source = match posting.from_account {
         Some(from) => Some(owned_by_caller(from).ok_or(Error::NotFound("account"))?),
         None => None,
     };
     let target = locked.iter().find(|a| match &posting.to {
-        Target::Id(id) => a.id == *id,
+        Target::Id(id) => a.id == id.0,
         Target::Number(number) => a.account_number == number.as_str(),
     });
     let target = match source {
         // Deposits go only into the caller's own accounts. The source is checked first,
         // so a missing target never tells a caller anything about someone else's account.
         None => target
-            .filter(|a| a.user_id == user_id)
+            .filter(|a| a.user_id == user_id.0)
             .ok_or(Error::NotFound("account"))?,
         Some(_) => target.ok_or(Error::NotFound("target account"))?,
     };
@@ -208,8 +218,8 @@ async fn post_in(
         ));
     }
     let intent = Intent {
-        from_account: source.map(|s| s.id),
-        to_account: target.id,
+        from_account: source.map(|s| AccountId(s.id)),
+        to_account: AccountId(target.id),
         amount: posting.amount,
     };
     // A retry of an earlier posting must get that posting back, whatever the balances
@@ -231,14 +241,14 @@ async fn post_in(
             None => Err(refusal),
         };
     }
-    move_money(txn, source.map(|s| s.id), target.id, cents).await?;
+    move_money(txn, intent.from_account, intent.to_account, posting.amount).await?;
     let row = transactions::ActiveModel {
-        from_account: Set(intent.from_account),
+        from_account: Set(intent.from_account.map(|id| id.0)),
         to_account: Set(target.id),
         amount: Set(cents),
         description: Set(posting.description),
         idempotency_key: Set(key.as_str().to_owned()),
-        initiated_by: Set(user_id),
+        initiated_by: Set(user_id.0),
         created_at: Set(Utc::now()),
         ..Default::default()
     };
@@ -247,14 +257,14 @@ async fn post_in(
         Err(e) if is_unique_violation(&e) => return Ok(Outcome::Raced(intent)),
         Err(e) => return Err(e.into()),
     };
-    let mut owners = vec![target.user_id];
+    let mut owners = vec![UserId(target.user_id)];
     if let Some(source) = source
         && source.user_id != target.user_id
     {
-        owners.push(source.user_id);
+        owners.push(UserId(source.user_id));
     }
     Ok(Outcome::Posted(Posted {
-        transaction: inserted.into(),
+        transaction: inserted.try_into()?,
         replayed: false,
         owners,
     }))
@@ -264,10 +274,11 @@ async fn post_in(
 /// statement on rows this transaction has already locked.
 async fn move_money(
     txn: &DatabaseTransaction,
-    source: Option<i64>,
-    target: i64,
-    cents: i64,
+    source: Option<AccountId>,
+    target: AccountId,
+    amount: Money,
 ) -> Result<(), Error> {
+    let cents = amount.cents();
     let balance = Expr::col(accounts::Column::Balance);
     let update = match source {
         None => accounts::Entity::update_many()
@@ -297,7 +308,7 @@ async fn move_money(
 /// parameters, a conflict when the key is being reused for something else.
 async fn replay(
     conn: &impl ConnectionTrait,
-    user_id: i64,
+    user_id: UserId,
     key: &IdempotencyKey,
     intent: Intent,
 ) -> Result<Option<Posted>, Error> {
@@ -310,9 +321,9 @@ async fn replay(
         return Ok(None);
     };
     let same = Intent {
-        from_account: existing.from_account,
-        to_account: existing.to_account,
-        amount: Money::from_cents(existing.amount),
+        from_account: existing.from_account.map(AccountId),
+        to_account: AccountId(existing.to_account),
+        amount: Money::from_stored(existing.amount)?,
     } == intent;
     if !same {
         return Err(Error::Conflict(
@@ -320,7 +331,7 @@ async fn replay(
         ));
     }
     Ok(Some(Posted {
-        transaction: existing.into(),
+        transaction: existing.try_into()?,
         replayed: true,
         owners: vec![user_id],
     }))

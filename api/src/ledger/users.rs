@@ -5,11 +5,11 @@ use entities::users;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::error::is_unique_violation;
-use super::{AccountType, Email, Error, Ledger, Password, Username};
+use super::{AccountType, Email, Error, Ledger, Password, UserId, Username};
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub email: String,
     pub created_at: DateTime<Utc>,
@@ -18,7 +18,7 @@ pub struct User {
 impl From<users::Model> for User {
     fn from(m: users::Model) -> User {
         User {
-            id: m.id,
+            id: UserId(m.id),
             username: m.username,
             email: m.email,
             created_at: m.created_at,
@@ -54,7 +54,7 @@ impl Ledger {
                 e.into()
             }
         })?;
-        self.open_account_in(&txn, user.id, AccountType::Checking)
+        self.open_account_in(&txn, UserId(user.id), AccountType::Checking)
             .await?;
         txn.commit().await?;
         Ok(user.into())
@@ -83,8 +83,8 @@ impl Ledger {
         }
     }
 
-    pub async fn user(&self, user_id: i64) -> Result<User, Error> {
-        users::Entity::find_by_id(user_id)
+    pub async fn user(&self, user_id: UserId) -> Result<User, Error> {
+        users::Entity::find_by_id(user_id.0)
             .one(&self.db)
             .await?
             .map(User::from)

@@ -5,7 +5,7 @@ use sea_orm::{
     AccessMode, DbBackend, FromQueryResult, IsolationLevel, Statement, TransactionTrait,
 };
 
-use super::{Error, Ledger};
+use super::{AccountId, Error, Ledger};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Discrepancy {
@@ -13,12 +13,12 @@ pub enum Discrepancy {
     Total { balances: i64, deposits: i64 },
     /// An account's balance differs from what its transactions add up to.
     Account {
-        account_id: i64,
+        account_id: AccountId,
         balance: i64,
         from_transactions: i64,
     },
     /// A balance below zero.
-    Negative { account_id: i64, balance: i64 },
+    Negative { account_id: AccountId, balance: i64 },
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -81,13 +81,13 @@ impl Ledger {
         for a in accounts {
             if a.balance < 0 {
                 found.push(Discrepancy::Negative {
-                    account_id: a.id,
+                    account_id: AccountId(a.id),
                     balance: a.balance,
                 });
             }
             if a.balance != a.from_transactions {
                 found.push(Discrepancy::Account {
-                    account_id: a.id,
+                    account_id: AccountId(a.id),
                     balance: a.balance,
                     from_transactions: a.from_transactions,
                 });

@@ -57,7 +57,7 @@ async fn login(
 
 #[derive(Serialize)]
 struct UserBody {
-    id: i64,
+    id: ledger::UserId,
     username: String,
     email: String,
     created_at: chrono::DateTime<chrono::Utc>,
@@ -76,7 +76,7 @@ async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<impl In
 
 #[derive(Serialize)]
 struct AccountBody {
-    id: i64,
+    id: ledger::AccountId,
     account_number: String,
     balance: String,
     #[serde(rename = "type")]
@@ -104,8 +104,8 @@ async fn accounts(State(state): State<AppState>, headers: HeaderMap) -> Result<i
 #[derive(Serialize)]
 struct TransactionBody {
     id: i64,
-    from_account: Option<i64>,
-    to_account: i64,
+    from_account: Option<ledger::AccountId>,
+    to_account: ledger::AccountId,
     amount: String,
     description: Option<String>,
     timestamp: chrono::DateTime<chrono::Utc>,
@@ -137,7 +137,7 @@ async fn transactions(
     let reader = bearer(&state, &headers).reader().await?;
     let Query(query) =
         query.map_err(|_| ledger::Error::InvalidInput("account_id is required".into()))?;
-    let account_id = ledger::parse_id(&query.account_id, "account_id")?;
+    let account_id = ledger::AccountId::parse(&query.account_id, "account_id")?;
     let page = state
         .services
         .reads
@@ -153,8 +153,8 @@ async fn transactions(
 
 #[derive(Deserialize)]
 struct TransferBody {
-    from_account: i64,
-    to_account: i64,
+    from_account: ledger::AccountId,
+    to_account: ledger::AccountId,
     amount: serde_json::Value,
     #[serde(default)]
     description: Option<String>,

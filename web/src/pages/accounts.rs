@@ -6,11 +6,14 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{Layout, TxView, WebState, account_kind, ok};
 use crate::client::{AccountPage, account_page};
 use crate::error::Error;
 use crate::format;
+use crate::render::{Layout, ok};
 use crate::session::{CsrfToken, Session, Trace};
+
+use super::state::WebState;
+use super::views::{TxView, account_kind};
 
 pub const PAGE_SIZE: i64 = 20;
 

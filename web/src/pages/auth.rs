@@ -10,10 +10,13 @@ use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{FormErrors, Layout, WebState, html, ok};
 use crate::client::{Login, Logout, Signup, login, logout, signup};
 use crate::error::{Error, sentence};
+use crate::render::{Layout, html, ok};
 use crate::session::{self, CsrfForm, CsrfToken, Trace, clear_session_cookie, cookie_value};
+
+use super::form::{FormErrors, check_email, check_password, check_username};
+use super::state::WebState;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -177,14 +180,7 @@ pub async fn signup(
     let mut errors = FormErrors::default();
     check_username(&username, &mut errors);
     check_email(&email, &mut errors);
-    let password_chars = form.password.chars().count();
-    if form.password.is_empty() {
-        errors.add("password", "Enter a password");
-    } else if password_chars < 8 {
-        errors.add("password", "Password must be 8 characters or more");
-    } else if password_chars > 128 {
-        errors.add("password", "Password must be 128 characters or fewer");
-    }
+    check_password(&form.password, &mut errors);
     if errors.is_empty() {
         let variables = signup::Variables {
             input: signup::SignupInput {
@@ -217,40 +213,6 @@ pub async fn signup(
             email,
         },
     ))
-}
-
-fn check_username(username: &str, errors: &mut FormErrors) {
-    let valid_chars = username
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
-    let starts_well = username
-        .bytes()
-        .next()
-        .is_some_and(|b| b.is_ascii_alphanumeric());
-    if username.is_empty() {
-        errors.add("username", "Enter a username");
-    } else if !(3..=32).contains(&username.len()) || !valid_chars || !starts_well {
-        errors.add(
-            "username",
-            "Username must be 3 to 32 letters, digits, full stops, hyphens or underscores, starting with a letter or digit",
-        );
-    }
-}
-
-fn check_email(email: &str, errors: &mut FormErrors) {
-    let plausible = email
-        .split_once('@')
-        .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
-        && !email.chars().any(char::is_whitespace)
-        && email.len() <= 254;
-    if email.is_empty() {
-        errors.add("email", "Enter your email address");
-    } else if !plausible {
-        errors.add(
-            "email",
-            "Enter an email address in the correct format, like name@example.com",
-        );
-    }
 }
 
 #[derive(Deserialize)]

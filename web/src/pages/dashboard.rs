@@ -4,11 +4,14 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 
-use super::{Layout, TxView, WebState, account_kind, ok};
 use crate::client::{Dashboard, dashboard};
 use crate::error::Error;
 use crate::format;
+use crate::render::{Layout, ok};
 use crate::session::{CsrfToken, Session, Trace};
+
+use super::state::WebState;
+use super::views::{TxView, account_kind};
 
 /// How many of each account's latest transactions the dashboard shows.
 pub const RECENT: i64 = 5;

@@ -7,14 +7,15 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{
-    AccountChoice, FormErrors, Layout, WebState, account_choices, html, idempotency_key, ok,
-    valid_key,
-};
 use crate::client::{Deposit, deposit};
 use crate::error::{Error, sentence};
 use crate::format;
+use crate::render::{Layout, html, ok};
 use crate::session::{CsrfForm, CsrfToken, Session, Trace};
+
+use super::form::{FormErrors, check_amount, check_description, idempotency_key, valid_key};
+use super::state::WebState;
+use super::views::{AccountChoice, account_choices};
 
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
@@ -84,28 +85,14 @@ pub async fn submit(
     } else if account.is_none() {
         errors.add("account", "Select one of your accounts");
     }
-    let amount = match format::parse_amount(&form.amount) {
-        Ok(cents) => Some(cents),
-        Err(message) => {
-            errors.add("amount", message);
-            None
-        }
-    };
-    let description = form.description.trim().to_owned();
-    if description.chars().count() > 140 {
-        errors.add("description", "Description must be 140 characters or fewer");
-    } else if description.chars().any(char::is_control) {
-        errors.add(
-            "description",
-            "Description must not contain line breaks or control characters",
-        );
-    }
+    let amount = check_amount(&form.amount, &mut errors);
+    let description = check_description(&form.description, &mut errors);
     if let (Some(account), Some(cents), true) = (account, amount, errors.is_empty()) {
         let variables = deposit::Variables {
             input: deposit::DepositInput {
                 account_id: account.id.clone(),
                 amount: format::decimal(cents),
-                description: Some(description.clone()).filter(|d| !d.is_empty()),
+                description: description.clone(),
                 idempotency_key: form.key.clone(),
             },
         };

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::WebState;
+use super::state::WebState;
 
 pub async fn healthz() -> &'static str {
     "ok"

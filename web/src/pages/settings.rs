@@ -6,10 +6,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{FormErrors, Layout, WebState, html, ok};
 use crate::client::{CreateReadOnlyToken, create_read_only_token};
 use crate::error::{Error, sentence};
+use crate::render::{Layout, html, ok};
 use crate::session::{CsrfForm, CsrfToken, Session, Trace};
+
+use super::form::FormErrors;
+use super::state::WebState;
 
 /// The lifetimes offered, in seconds, with their labels.
 pub const TTL_CHOICES: [(&str, &str); 3] =

@@ -11,14 +11,17 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    AccountChoice, FormErrors, Layout, WebState, account_choices, html, idempotency_key, ok,
-    valid_key,
-};
 use crate::client::{Transfer, transfer};
 use crate::error::{Error, sentence};
 use crate::format;
+use crate::render::{Layout, html, ok};
 use crate::session::{CsrfForm, CsrfToken, Session, Trace};
+
+use super::form::{
+    FormErrors, check_account_number, check_amount, check_description, idempotency_key, valid_key,
+};
+use super::state::WebState;
+use super::views::{AccountChoice, account_choices};
 
 /// The transfer form as sent (every field a string, so nothing fails to parse: each
 /// problem becomes a message beside its field).
@@ -239,27 +242,16 @@ fn check(form: &TransferForm, accounts: &[AccountChoice]) -> Result<Checked, For
     } else if from.is_none() {
         errors.add("from", "Select one of your accounts");
     }
-    let to = format::normalise_account_number(&form.to);
-    if to.is_empty() {
-        errors.add("to", "Enter the account number to send money to");
-    } else if to.len() != 10 || !to.bytes().all(|b| b.is_ascii_digit()) {
-        errors.add(
-            "to",
-            "Enter an account number of 10 digits, like 1234 567 890",
-        );
-    } else if from.is_some_and(|f| f.number == to) {
+    let to = check_account_number(&form.to, "to", &mut errors);
+    if let (Some(from), Some(to)) = (from, &to)
+        && &from.number == to
+    {
         errors.add(
             "to",
             "Enter a different account: money cannot go to the account it comes from",
         );
     }
-    let amount = match format::parse_amount(&form.amount) {
-        Ok(cents) => Some(cents),
-        Err(message) => {
-            errors.add("amount", message);
-            None
-        }
-    };
+    let amount = check_amount(&form.amount, &mut errors);
     if let (Some(from), Some(cents)) = (from, amount)
         && cents > from.balance_cents
     {
@@ -271,21 +263,13 @@ fn check(form: &TransferForm, accounts: &[AccountChoice]) -> Result<Checked, For
             ),
         );
     }
-    let description = form.description.trim();
-    if description.chars().count() > 140 {
-        errors.add("description", "Description must be 140 characters or fewer");
-    } else if description.chars().any(char::is_control) {
-        errors.add(
-            "description",
-            "Description must not contain line breaks or control characters",
-        );
-    }
-    match (from, amount) {
-        (Some(from), Some(amount_cents)) if errors.is_empty() => Ok(Checked {
+    let description = check_description(&form.description, &mut errors);
+    match (from, to, amount) {
+        (Some(from), Some(to), Some(amount_cents)) if errors.is_empty() => Ok(Checked {
             from: from.clone(),
             to,
             amount_cents,
-            description: Some(description.to_owned()).filter(|d| !d.is_empty()),
+            description,
         }),
         _ => Err(errors),
     }

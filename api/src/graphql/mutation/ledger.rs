@@ -5,7 +5,7 @@ use crate::graphql::inputs::{DepositInput, TransferInput};
 use crate::graphql::types::Transaction;
 use crate::graphql::{request_auth, state};
 use crate::ledger::{
-    AccountNumber, DepositRequest, Description, IdempotencyKey, Target, TransferRequest, parse_id,
+    AccountId, AccountNumber, DepositRequest, Description, IdempotencyKey, Target, TransferRequest,
 };
 
 #[derive(Default)]
@@ -22,7 +22,7 @@ impl LedgerMutation {
     ) -> Result<Transaction, Error> {
         let writer = request_auth(ctx).writer().await?;
         let request = TransferRequest {
-            from_account: parse_id(&input.from_account_id, "fromAccountId")?,
+            from_account: AccountId::parse(&input.from_account_id, "fromAccountId")?,
             to: Target::Number(AccountNumber::parse(&input.to_account_number)?),
             amount: input.amount.0,
             description: Description::parse(input.description.as_deref())?,
@@ -37,7 +37,7 @@ impl LedgerMutation {
     async fn deposit(&self, ctx: &Context<'_>, input: DepositInput) -> Result<Transaction, Error> {
         let writer = request_auth(ctx).writer().await?;
         let request = DepositRequest {
-            account: parse_id(&input.account_id, "accountId")?,
+            account: AccountId::parse(&input.account_id, "accountId")?,
             amount: input.amount.0,
             description: Description::parse(input.description.as_deref())?,
             idempotency_key: IdempotencyKey::parse(&input.idempotency_key)?,

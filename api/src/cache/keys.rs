@@ -1,0 +1,46 @@
+//! Every key the bank writes to its cache, in one place. Each is relative to the
+//! deployment's prefix (`{REDIS_KEY_PREFIX}{database identity}:`), which the cache adds.
+//! The near cache keeps local copies of the namespaces in [`NEAR_CACHED`]; renaming one
+//! here renames it there too, so the two cannot drift apart.
+
+use crate::ledger::{AccountId, UserId};
+
+/// A session: its value is the user id, its time to live the idle timeout.
+const SESSION: &str = "session:";
+/// A user's generation: bumped after every write touching them, so cached reads under an
+/// older generation are never read again.
+const GENERATION: &str = "gen:";
+/// Sign-in failures counted per scope, and the wait a scope is under.
+const LOGIN_FAILURES: &str = "login_failures:";
+const LOGIN_WAIT: &str = "login_wait:";
+
+/// The namespaces whose values the near cache copies and Redis keeps in step (client
+/// tracking by prefix): sessions and generations, read on every request.
+pub const NEAR_CACHED: [&str; 2] = [SESSION, GENERATION];
+
+pub fn session(session_id: &str) -> String {
+    format!("{SESSION}{session_id}")
+}
+
+pub fn generation(user_id: UserId) -> String {
+    format!("{GENERATION}{user_id}")
+}
+
+/// The prefix of a cached read (`what` of `user_id`); the generation completes it.
+pub fn read_prefix(what: &str, user_id: UserId) -> String {
+    format!("{what}:{user_id}:")
+}
+
+/// A cached history page's `what`.
+pub fn history(account_id: AccountId, first: u64) -> String {
+    format!("history:{account_id}:{first}")
+}
+
+/// `scope` is the throttle scope's name, `subject` what it counts (an address, a username).
+pub fn login_failures(scope: &str, subject: &str) -> String {
+    format!("{LOGIN_FAILURES}{scope}:{subject}")
+}
+
+pub fn login_wait(scope: &str, subject: &str) -> String {
+    format!("{LOGIN_WAIT}{scope}:{subject}")
+}

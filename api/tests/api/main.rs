@@ -1,0 +1,21 @@
+//! The api's integration tests, one binary (each test binary links every dependency):
+//! each module is one area, started against the real server on a random port.
+
+mod support;
+
+mod account_security;
+mod authorization;
+mod bank_invariant;
+mod cache;
+mod faults;
+mod graphql_flow;
+mod graphql_over_http;
+mod hostile_input;
+mod ledger;
+mod limits;
+mod near_cache;
+mod observability;
+mod rest_flow;
+mod schema_file;
+mod sign_in_throttle;
+mod slow_clients;

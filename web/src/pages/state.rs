@@ -1,0 +1,11 @@
+//! What every page handler shares.
+
+use crate::client::ApiClient;
+
+#[derive(Clone)]
+pub struct WebState {
+    pub api: ApiClient,
+    /// "alice, bob or carol" on the sign-in page of the all-in-one; empty otherwise.
+    pub demo_users: String,
+    pub demo_password: String,
+}

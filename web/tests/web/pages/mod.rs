@@ -1,0 +1,39 @@
+//! The pages over HTTP, against the real all-in-one (SQLite + in-process cache, and
+//! PostgreSQL + Redis when they are there), one module per area.
+#![cfg(feature = "embedded")]
+
+mod accounts;
+mod csrf;
+mod security;
+mod sessions;
+mod sign_in;
+mod split_mode;
+mod transfer;
+
+use reqwest::StatusCode;
+
+use crate::support::{TestWeb, hidden, setups};
+
+/// Alice starts with 2500.00 in checking, Bob with 1200.50 (the demo seed).
+const ALICE_START: &str = "2500.00";
+const BOB_START: &str = "1200.50";
+
+async fn each_setup<F, Fut>(test: F)
+where
+    F: Fn(TestWeb) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for (backend, redis) in setups() {
+        let app = TestWeb::spawn(backend, redis).await;
+        test(app).await;
+    }
+}
+
+/// A transfer form's fields, with the key the form was given.
+async fn transfer_form(app: &TestWeb) -> (String, String) {
+    let (status, _, body) = app.get("/transfer").await;
+    assert_eq!(status, StatusCode::OK, "{}: {body}", app.setup);
+    let csrf = hidden(&body, "csrf").expect("csrf");
+    let key = hidden(&body, "key").expect("idempotency key");
+    (csrf, key)
+}
