@@ -41,9 +41,9 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from e2e import container_env, find, render, spare_port, wait, wait_redis  # noqa: E402
+from e2e import container_env, find, render, wait_redis  # noqa: E402
+from support import ROOT, Checks, NoRedirect, spare_port, wait_http  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN = os.environ.get("CONTAINERS_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/postgres")
 LOCK = Path("/tmp/banking-containers.lock")
 # The flags every container gets: the pod spec's securityContext, in podman's words.
@@ -63,20 +63,6 @@ POD_FLAGS = [
     "--add-host", "redis:127.0.0.1",
     "--add-host", "banking-backend:127.0.0.1",
 ]
-
-passed, failed = 0, 0
-
-
-def check(name: str, condition: bool, detail: str = "") -> bool:
-    global passed, failed
-    if condition:
-        passed += 1
-        print(f"ok {name}", flush=True)
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}", flush=True)
-    return condition
-
 
 def podman(*args: str, env: dict[str, str] | None = None, check_rc: bool = True) -> subprocess.CompletedProcess:
     done = subprocess.run(["podman", "--runtime", "runc", *args], capture_output=True, text=True, env=env)
@@ -108,11 +94,6 @@ def get(url: str, opener=None, timeout: float = 10) -> tuple[int, str]:
         return e.code, e.read().decode(errors="replace")
     except (urllib.error.URLError, OSError) as e:  # nothing listening: status 0, and why
         return 0, str(e)
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
 
 
 class Browser:
@@ -166,27 +147,27 @@ def process_facts(name: str) -> dict:
             "tmp_mount": tmp_mount}
 
 
-def check_confinement(label: str, name: str) -> None:
+def check_confinement(checks: Checks, label: str, name: str) -> None:
     facts = process_facts(name)
     info, status = facts["inspect"], facts["status"]
-    check(f"{label}: podman inspect: user 10001:10001, read-only root, no capabilities",
-          info["Config"].get("User") == "10001:10001" and info["HostConfig"].get("ReadonlyRootfs") is True
-          and not info.get("EffectiveCaps") and not info.get("BoundingCaps"),
-          f"User={info['Config'].get('User')} ReadonlyRootfs={info['HostConfig'].get('ReadonlyRootfs')} "
-          f"EffectiveCaps={info.get('EffectiveCaps')} BoundingCaps={info.get('BoundingCaps')}")
+    checks.check(f"{label}: podman inspect: user 10001:10001, read-only root, no capabilities",
+                 info["Config"].get("User") == "10001:10001" and info["HostConfig"].get("ReadonlyRootfs") is True
+                 and not info.get("EffectiveCaps") and not info.get("BoundingCaps"),
+                 f"User={info['Config'].get('User')} ReadonlyRootfs={info['HostConfig'].get('ReadonlyRootfs')} "
+                 f"EffectiveCaps={info.get('EffectiveCaps')} BoundingCaps={info.get('BoundingCaps')}")
     ids = ["10001"] * 4
-    check(f"{label}: /proc status: uid and gid 10001 (real, effective, saved, fs)",
-          status.get("Uid", "").split() == ids and status.get("Gid", "").split() == ids
-          and status.get("Groups", "").split() in ([], ["10001"]),
-          f"Uid {status.get('Uid')} Gid {status.get('Gid')} Groups {status.get('Groups')}")
+    checks.check(f"{label}: /proc status: uid and gid 10001 (real, effective, saved, fs)",
+                 status.get("Uid", "").split() == ids and status.get("Gid", "").split() == ids
+                 and status.get("Groups", "").split() in ([], ["10001"]),
+                 f"Uid {status.get('Uid')} Gid {status.get('Gid')} Groups {status.get('Groups')}")
     caps = {k: status.get(k) for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")}
-    check(f"{label}: /proc status: every capability set empty", all(v and int(v, 16) == 0 for v in caps.values()), str(caps))
-    check(f"{label}: /proc status: no new privileges, seccomp filter on",
-          status.get("NoNewPrivs") == "1" and status.get("Seccomp") == "2",
-          f"NoNewPrivs {status.get('NoNewPrivs')} Seccomp {status.get('Seccomp')}")
-    check(f"{label}: root filesystem mounted read-only, /tmp a tmpfs",
-          "ro" in facts["root_options"] and " tmpfs " in facts["tmp_mount"],
-          f"/ {facts['root_options']}; /tmp {facts['tmp_mount']!r}")
+    checks.check(f"{label}: /proc status: every capability set empty", all(v and int(v, 16) == 0 for v in caps.values()), str(caps))
+    checks.check(f"{label}: /proc status: no new privileges, seccomp filter on",
+                 status.get("NoNewPrivs") == "1" and status.get("Seccomp") == "2",
+                 f"NoNewPrivs {status.get('NoNewPrivs')} Seccomp {status.get('Seccomp')}")
+    checks.check(f"{label}: root filesystem mounted read-only, /tmp a tmpfs",
+                 "ro" in facts["root_options"] and " tmpfs " in facts["tmp_mount"],
+                 f"/ {facts['root_options']}; /tmp {facts['tmp_mount']!r}")
 
 
 def main() -> int:
@@ -194,18 +175,19 @@ def main() -> int:
         print("FAIL podman is not installed (apt-get install podman runc): the images cannot be tested", flush=True)
         print("containers: 0 passed, 1 failed")
         return 1
+    checks = Checks()
     # One run at a time on a machine: they share the names banking_db and banking_user.
     lock = open(LOCK, "w")
     fcntl.flock(lock, fcntl.LOCK_EX)
 
     build = subprocess.run(["bash", str(ROOT / "scripts/images.sh")], cwd=ROOT)
-    if not check("images built without a registry (scripts/images.sh)", build.returncode == 0, f"exit {build.returncode}"):
-        print(f"containers: {passed} passed, {failed} failed")
+    if not checks.check("images built without a registry (scripts/images.sh)", build.returncode == 0, f"exit {build.returncode}"):
+        print(checks.summary("containers"))
         return 1
     for image in ("banking-api:dev", "banking-web:dev"):
         history = podman("history", "--format", "{{.CreatedBy}}", image).stdout
         layers = podman("inspect", "--format", "{{len .RootFS.Layers}}", image).stdout.strip()
-        check(f"{image}: one layer on scratch", layers == "1", f"{layers} layers; history {history!r}")
+        checks.check(f"{image}: one layer on scratch", layers == "1", f"{layers} layers; history {history!r}")
 
     docs = render()
     run_id = uuid.uuid4().hex[:8]
@@ -215,8 +197,8 @@ def main() -> int:
     web_env_k8s = container_env(docs, "banking-frontend")
     user = re.match(r"postgres://([^@:]+)@", api_env_k8s["DATABASE_URL"]).group(1)
     database = api_env_k8s["DATABASE_URL"].rsplit("/", 1)[1].split("?")[0]
-    check("rendered DATABASE_URL names banking_user and banking_db",
-          (user, database) == ("banking_user", "banking_db"), api_env_k8s["DATABASE_URL"])
+    checks.check("rendered DATABASE_URL names banking_user and banking_db",
+                 (user, database) == ("banking_user", "banking_db"), api_env_k8s["DATABASE_URL"])
     psql = ["psql", PG_ADMIN, "-v", "ON_ERROR_STOP=1", "-qc"]
     try:
         # The StatefulSet's database, as POSTGRES_USER / POSTGRES_DB / POSTGRES_PASSWORD make it.
@@ -232,9 +214,9 @@ def main() -> int:
         redis_password = container_env(docs, "redis")["REDIS_PASSWORD"]
         redis = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port), "--save", "",
                                   "--appendonly", "no", "--requirepass", redis_password], stdout=subprocess.DEVNULL)
-        check("redis with the Secret's requirepass", wait_redis(redis_port, redis_password))
+        checks.check("redis with the Secret's requirepass", wait_redis(redis_port, redis_password))
         refused = subprocess.run(["redis-cli", "-p", str(redis_port), "ping"], capture_output=True, text=True)
-        check("redis refuses a client without the password", "NOAUTH" in refused.stdout + refused.stderr, refused.stdout)
+        checks.check("redis refuses a client without the password", "NOAUTH" in refused.stdout + refused.stderr, refused.stdout)
 
         api_port, api_metrics, web_port, web_metrics = spare_port(), spare_port(), spare_port(), spare_port()
         api_env = dict(api_env_k8s)
@@ -256,11 +238,11 @@ def main() -> int:
         # The initContainer: `banking-api migrate`, same image, env and confinement.
         migrate = podman("run", "--rm", *POD_FLAGS, *env_flags(api_env), "banking-api:dev", "migrate",
                          env=run_env(api_env), check_rc=False)
-        check("migrate initContainer exits 0", migrate.returncode == 0, migrate.stderr[-800:])
+        checks.check("migrate initContainer exits 0", migrate.returncode == 0, migrate.stderr[-800:])
         tables = subprocess.run(["psql", PG_ADMIN.rsplit("/", 1)[0] + f"/{database}", "-Atc",
                                  f"SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = '{user}'"],
                                 capture_output=True, text=True).stdout.strip()
-        check(f"migrations created the tables, owned by {user}", tables.isdigit() and int(tables) >= 3, tables)
+        checks.check(f"migrations created the tables, owned by {user}", tables.isdigit() and int(tables) >= 3, tables)
 
         api_name, web_name = f"banking-ct-api-{run_id}", f"banking-ct-web-{run_id}"
         for name, image, env in ((api_name, "banking-api:dev", api_env), (web_name, "banking-web:dev", web_env)):
@@ -271,22 +253,22 @@ def main() -> int:
         for label, base, deployment, name in (("api", api, "banking-backend", api_name),
                                               ("web", web, "banking-frontend", web_name)):
             probes = probe_paths(docs, deployment)
-            ready = wait(base + probes["readinessProbe"], timeout=60)
-            check(f"{label}: readiness probe {probes['readinessProbe']} answers 200", ready)
+            ready = wait_http(base + probes["readinessProbe"], timeout=60)
+            checks.check(f"{label}: readiness probe {probes['readinessProbe']} answers 200", ready)
             for kind in ("startupProbe", "livenessProbe"):
                 status, _ = get(base + probes[kind])
-                check(f"{label}: {kind} {probes[kind]} answers 200", status == 200, str(status))
-            check_confinement(label, name)
+                checks.check(f"{label}: {kind} {probes[kind]} answers 200", status == 200, str(status))
+            check_confinement(checks, label, name)
         status, body = get(api + "/health")
-        check("api: /health reports database and Redis (with its password) up", status == 200, f"{status} {body[:300]}")
+        checks.check("api: /health reports database and Redis (with its password) up", status == 200, f"{status} {body[:300]}")
 
         # Metrics: not on the public ports, Prometheus text on the metrics ports.
         for label, public, metrics in (("api", api, api_metrics), ("web", web, web_metrics)):
             status, _ = get(public + "/metrics")
-            check(f"{label}: /metrics on the public port answers 404", status == 404, str(status))
+            checks.check(f"{label}: /metrics on the public port answers 404", status == 404, str(status))
             status, body = get(f"http://127.0.0.1:{metrics}/metrics")
-            check(f"{label}: the metrics port serves Prometheus text",
-                  status == 200 and re.search(r"^# (TYPE|HELP) \w+", body, re.M) is not None, f"{status} {body[:200]!r}")
+            checks.check(f"{label}: the metrics port serves Prometheus text",
+                         status == 200 and re.search(r"^# (TYPE|HELP) \w+", body, re.M) is not None, f"{status} {body[:200]!r}")
 
         # Two customers (through the api, as /graphql of the Ingress), money for one of them.
         people = {}
@@ -294,44 +276,44 @@ def main() -> int:
             body = gql(api, "mutation($i: SignupInput!) { signup(input: $i) { token user { accounts { id accountNumber } } } }",
                        {"i": {"username": f"{who}{run_id}", "password": "containers-pass-1", "email": f"{who}@example.com"}})
             s = (body.get("data") or {}).get("signup") or {}
-            check(f"sign up {who} through the api container", bool(s.get("token")), json.dumps(body)[:300])
+            checks.check(f"sign up {who} through the api container", bool(s.get("token")), json.dumps(body)[:300])
             account = (s.get("user") or {}).get("accounts", [{}])[0]
             people[who] = (s.get("token"), account.get("id"), account.get("accountNumber"))
         ada, ben = people["ada"], people["ben"]
         body = gql(api, "mutation($i: DepositInput!) { deposit(input: $i) { id } }",
                    {"i": {"accountId": ada[1], "amount": "100.00", "idempotencyKey": f"ct-{run_id}"}}, ada[0])
-        check("deposit 100.00 for ada", "errors" not in body, json.dumps(body)[:300])
+        checks.check("deposit 100.00 for ada", "errors" not in body, json.dumps(body)[:300])
 
         # Through the web container: sign in with the form, transfer with the forms.
         browser = Browser(web)
         status, page = browser.get("/login")
-        check("web: sign-in page", status == 200 and "<form" in page, str(status))
+        checks.check("web: sign-in page", status == 200 and "<form" in page, str(status))
         status, page, headers = browser.post("/login", {"username": f"ada{run_id}", "password": "containers-pass-1",
                                                         "csrf": hidden(page, "csrf")})
-        check("web: sign in with the form (CSRF token)", status in (302, 303), f"{status} {page[:300]}")
+        checks.check("web: sign in with the form (CSRF token)", status in (302, 303), f"{status} {page[:300]}")
         status, page = browser.get("/")
-        check("web: dashboard shows ada's 100.00", status == 200 and "100.00" in page, f"{status} {page[:300]}")
+        checks.check("web: dashboard shows ada's 100.00", status == 200 and "100.00" in page, f"{status} {page[:300]}")
         status, page = browser.get("/transfer")
         form = {"csrf": hidden(page, "csrf"), "key": hidden(page, "key"), "from": ada[1], "to": ben[2],
                 "amount": "12.34", "description": "containers test"}
         status, page, _ = browser.post("/transfer", form)
-        check("web: transfer review page", status == 200 and "/transfer/confirm" in page, f"{status} {page[:300]}")
+        checks.check("web: transfer review page", status == 200 and "/transfer/confirm" in page, f"{status} {page[:300]}")
         confirm = {name: hidden(page, name) for name in ("csrf", "key", "from", "to", "amount", "description")}
         status, page, _ = browser.post("/transfer/confirm", confirm)
-        check("web: transfer confirmed", status == 200 and "12.34" in page, f"{status} {page[:400]}")
+        checks.check("web: transfer confirmed", status == 200 and "12.34" in page, f"{status} {page[:400]}")
 
         def balance(token: str) -> str | None:
             body = gql(api, "{ accounts { balance } }", token=token)
             return ((body.get("data") or {}).get("accounts") or [{}])[0].get("balance")
 
-        check("ben received 12.34 (api)", balance(ben[0]) == "12.34", str(balance(ben[0])))
-        check("ada has 87.66 left (api)", balance(ada[0]) == "87.66", str(balance(ada[0])))
+        checks.check("ben received 12.34 (api)", balance(ben[0]) == "12.34", str(balance(ben[0])))
+        checks.check("ada has 87.66 left (api)", balance(ada[0]) == "87.66", str(balance(ada[0])))
         status, page = browser.get("/")
-        check("web: dashboard shows ada's 87.66", status == 200 and "87.66" in page, f"{status} {page[:300]}")
+        checks.check("web: dashboard shows ada's 87.66", status == 200 and "87.66" in page, f"{status} {page[:300]}")
     except Exception as err:  # a step that could not even run is a failure, with its reason
-        check("containers test ran to the end", False, f"{type(err).__name__}: {err}")
+        checks.check("containers test ran to the end", False, f"{type(err).__name__}: {err}")
     finally:
-        if failed:
+        if checks.failed:
             for name in names:
                 logs = podman("logs", "--tail", "30", name, check_rc=False)
                 print(f"--- {name} logs\n{(logs.stdout + logs.stderr)[-3000:]}")
@@ -342,8 +324,8 @@ def main() -> int:
             redis.wait(timeout=10)
         subprocess.run([*psql, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"], check=False)
         lock.close()
-    print(f"containers: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    print(checks.summary("containers"))
+    return checks.exit_code()
 
 
 if __name__ == "__main__":

@@ -30,30 +30,12 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-TARGET = Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache/banking-target"))
+from support import ROOT, Checks, NoRedirect, cargo_target_dir, spare_port, stop_processes, wait_http
+
+TARGET = cargo_target_dir()
 RELEASE = TARGET / "release"
 PG_HOST = os.environ.get("E2E_PG_HOST", "127.0.0.1:5432")
 INGRESS_PORT = 18480
-
-passed, failed = 0, 0
-
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-        print(f"ok {name}", flush=True)
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}", flush=True)
-
-
-def spare_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def render():
@@ -107,21 +89,6 @@ def local(value, services):
     return value
 
 
-def wait(url, timeout=60, host=None):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            req = urllib.request.Request(url)
-            if host:
-                req.add_header("Host", host)
-            with urllib.request.urlopen(req, timeout=2) as r:
-                if r.status == 200:
-                    return True
-        except Exception:
-            time.sleep(0.1)
-    return False
-
-
 def status_of(url):
     try:
         with urllib.request.urlopen(url, timeout=5) as r:
@@ -171,15 +138,11 @@ class Client:
         return status, json.loads(body) if body.startswith("{") else {"raw": body}
 
 
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
 import urllib.parse  # noqa: E402
 
 
 def main():
+    checks = Checks()
     for tool in ["nginx", "kubectl", "psql"]:
         if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
             raise SystemExit(f"{tool} is missing (apt-get install nginx postgresql-client; kubectl)")
@@ -206,7 +169,7 @@ def main():
         redis = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port), "--save", "",
                                   "--appendonly", "no", "--requirepass", redis_password], stdout=subprocess.DEVNULL)
         procs.append(redis)
-        check("redis with requirepass", wait_redis(redis_port, redis_password))
+        checks.check("redis with requirepass", wait_redis(redis_port, redis_password))
 
         # Services: one nginx upstream each, listening locally, in front of the "pods".
         api_ports = [spare_port(), spare_port()]
@@ -235,12 +198,12 @@ def main():
             procs.append(subprocess.Popen([RELEASE / "banking-web"], env={**web_env, "WEB_BIND": f"127.0.0.1:{port}",
                                                                           "METRICS_BIND": f"127.0.0.1:{metrics_ports[port]}"}))
         for port in api_ports:
-            check(f"api on {port} ready", wait(f"http://127.0.0.1:{port}/ready"))
+            checks.check(f"api on {port} ready", wait_http(f"http://127.0.0.1:{port}/ready"))
         for port in web_ports:
-            check(f"web on {port} ready", wait(f"http://127.0.0.1:{port}/healthz"))
+            checks.check(f"web on {port} ready", wait_http(f"http://127.0.0.1:{port}/healthz"))
         for port in api_ports + web_ports:
-            check(f"/metrics on {port}'s metrics port", metrics_text(metrics_ports[port]))
-            check(f"no /metrics on the public port {port}", status_of(f"http://127.0.0.1:{port}/metrics") == 404)
+            checks.check(f"/metrics on {port}'s metrics port", metrics_text(metrics_ports[port]))
+            checks.check(f"no /metrics on the public port {port}", status_of(f"http://127.0.0.1:{port}/metrics") == 404)
 
         # nginx: the Ingress rules, and the Services as upstreams.
         backends = {"banking-backend": api_ports, "banking-frontend": web_ports}
@@ -280,11 +243,11 @@ http {{
         (work / "nginx.conf").write_text(conf)
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         procs.append(subprocess.Popen([nginx, "-p", str(work), "-c", str(work / "nginx.conf"), "-g", "daemon off;"]))
-        check("nginx routes / to the web", wait(f"http://127.0.0.1:{INGRESS_PORT}/healthz", host=host))
+        checks.check("nginx routes / to the web", wait_http(f"http://127.0.0.1:{INGRESS_PORT}/healthz", host=host))
 
         client = Client(host)
         status, _, _ = Client("elsewhere.example").request("GET", "/")
-        check("another Host is not routed", status == 404, str(status))
+        checks.check("another Host is not routed", status == 404, str(status))
 
         # Two customers through the api routes of the Ingress.
         people = {}
@@ -292,14 +255,14 @@ http {{
             status, body = client.gql("mutation($i: SignupInput!) { signup(input: $i) { token user { accounts { id accountNumber } } } }",
                                       {"i": {"username": name, "password": "e2e-password-1", "email": f"{name}@example.com"}})
             s = body.get("data", {}).get("signup") or {}
-            check(f"sign up {name} via /graphql", status == 200 and "token" in s, json.dumps(body)[:300])
+            checks.check(f"sign up {name} via /graphql", status == 200 and "token" in s, json.dumps(body)[:300])
             people[name] = (s.get("token"), s["user"]["accounts"][0]["id"], s["user"]["accounts"][0]["accountNumber"])
         erin, frank = people["erin"], people["frank"]
         status, body = client.gql("mutation($i: DepositInput!) { deposit(input: $i) { id } }",
                                   {"i": {"accountId": erin[1], "amount": "100.00", "idempotencyKey": "e2e-deposit"}}, erin[0])
-        check("deposit", status == 200 and "errors" not in body, json.dumps(body)[:300])
+        checks.check("deposit", status == 200 and "errors" not in body, json.dumps(body)[:300])
         status, body, _ = client.request("POST", "/api/auth/login", {"username": "erin", "password": "e2e-password-1"})
-        check("REST sign-in via /api", status == 200 and "access_token" in body, body[:200])
+        checks.check("REST sign-in via /api", status == 200 and "access_token" in body, body[:200])
         rest_token = json.loads(body)["access_token"] if status == 200 else erin[0]
 
         def transfer(key, amount="1.00"):
@@ -310,7 +273,7 @@ http {{
         for n in range(10):
             status, body = transfer(f"e2e-{n}")
             ok += status == 200 and "errors" not in body
-        check("10 transfers before the kill", ok == 10, str(ok))
+        checks.check("10 transfers before the kill", ok == 10, str(ok))
 
         # One api "pod" dies; the Service (nginx upstream) sends everything to the other.
         apis[0].send_signal(signal.SIGKILL)
@@ -319,44 +282,37 @@ http {{
         for n in range(10, 30):
             status, body = transfer(f"e2e-{n}")
             ok += status == 200 and "errors" not in body
-        check("20 transfers after one api was killed", ok == 20, str(ok))
+        checks.check("20 transfers after one api was killed", ok == 20, str(ok))
 
         def balance(token):
             status, body = client.gql("{ accounts { balance } }", token=token)
             return body.get("data", {}).get("accounts", [{}])[0].get("balance")
 
-        check("erin's balance through nginx", balance(erin[0]) == "70.00", str(balance(erin[0])))
-        check("frank's balance through nginx", balance(frank[0]) == "30.00", str(balance(frank[0])))
+        checks.check("erin's balance through nginx", balance(erin[0]) == "70.00", str(balance(erin[0])))
+        checks.check("frank's balance through nginx", balance(frank[0]) == "30.00", str(balance(frank[0])))
 
         # The web pages through the Ingress: sign in with the form, see the dashboard.
         status, page, _ = client.request("GET", "/login")
-        check("sign-in page via /", status == 200 and "<form" in page, str(status))
+        checks.check("sign-in page via /", status == 200 and "<form" in page, str(status))
         csrf = re.search(r'name="csrf"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf"', page)
         token = next((g for g in csrf.groups() if g), "") if csrf else ""
         status, _, headers = client.request("POST", "/login", {"username": "frank", "password": "e2e-password-1", "csrf": token}, form=True)
-        check("sign in with the form", status in (302, 303), str(status))
+        checks.check("sign in with the form", status in (302, 303), str(status))
         status, page, _ = client.request("GET", "/")
-        check("dashboard shows frank's balance", status == 200 and "30.00" in page, page[:300] if status != 200 else "30.00 not on the page")
+        checks.check("dashboard shows frank's balance", status == 200 and "30.00" in page, page[:300] if status != 200 else "30.00 not on the page")
         status, body, _ = client.request("GET", "/api/accounts", headers={"Authorization": f"Bearer {frank[0]}"})
-        check("REST accounts via /api", status == 200 and "30.00" in body, body[:200])
+        checks.check("REST accounts via /api", status == 200 and "30.00" in body, body[:200])
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(procs)
         subprocess.run(["psql", f"postgres://postgres@{PG_HOST}/postgres", "-qc", f"DROP DATABASE IF EXISTS {db}"], check=False)
-        if failed:
+        if checks.failed:
             for log in ["error.log"]:
                 path = work / log
                 if path.exists():
                     print(path.read_text()[-3000:])
         shutil.rmtree(work, ignore_errors=True)
-    print(f"e2e: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    print(checks.summary("e2e"))
+    return checks.exit_code()
 
 
 if __name__ == "__main__":

@@ -8,16 +8,17 @@
 //
 // With no --url it starts, each on a spare port with a fresh SQLite database in a
 // temporary directory: the all-in-one (`banking-web` with no API_URL) and the api alone
-// (`banking-api`), from $CARGO_TARGET_DIR/release (default ~/.cache/banking-target).
+// (`banking-api`), from the release directory of cargo's target directory (what
+// `cargo metadata` says: $CARGO_TARGET_DIR, a cargo config, else ./target).
 //
 // Prints every audit's result. Exits 1 when a MUST or a SHOULD fails, or when a MAY fails
 // and its id is not listed under "MAYs not met" in docs/graphql-over-http.md (with why).
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,11 +27,21 @@ const root = join(here, '..');
 const require = createRequire(join(here, 'node', 'package.json'));
 const { auditServer } = require('graphql-http');
 
-// Where the binaries are: --bin-dir DIR, else the release builds.
-let binDir = join(
-  process.env.CARGO_TARGET_DIR || join(homedir(), '.cache', 'banking-target'),
-  'release',
-);
+// Where the binaries are: --bin-dir DIR, else the release builds in cargo's target
+// directory (scripts/test exports it; run alone, this asks cargo).
+let binDir = null;
+function releaseDir() {
+  let target = process.env.CARGO_TARGET_DIR;
+  if (!target || !target.startsWith('/')) {
+    const metadata = execFileSync('cargo', ['metadata', '--format-version', '1', '--no-deps'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    target = JSON.parse(metadata).target_directory;
+  }
+  return join(target, 'release');
+}
 // The MAYs not met, each with its reason: the section of the docs under this heading.
 const excusedHeading = '## MAYs not met';
 const docs = readFileSync(join(root, 'docs', 'graphql-over-http.md'), 'utf8');
@@ -146,6 +157,7 @@ async function main() {
     else throw new Error(`unknown argument ${args[i]} (usage: [--url URL]... | [--bin-dir DIR])`);
   }
   let failures = 0;
+  if (urls.length === 0 && binDir === null) binDir = releaseDir();
   if (urls.length > 0) {
     for (const url of urls) failures += await audit(url, url);
   } else {

@@ -20,7 +20,13 @@ stop() {
 }
 
 command -v podman >/dev/null 2>&1 || stop "podman is not installed: apt-get install podman runc"
-target_dir="${CARGO_TARGET_DIR:-$HOME/.cache/banking-target}"
+# Cargo's target directory: $CARGO_TARGET_DIR (scripts/test exports it), else what cargo
+# says (a cargo config's build.target-dir, else ./target), where `cargo build` puts them.
+target_dir="${CARGO_TARGET_DIR:-}"
+if [[ "$target_dir" != /* ]]; then
+	target_dir="$(cargo metadata --format-version 1 --no-deps |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+fi
 release="$target_dir/release"
 if [[ -z "${IMAGES_SKIP_CARGO:-}" ]]; then
 	cargo build --release --locked -p api -p web --bins

@@ -31,21 +31,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from support import ROOT, Checks
+
 SCRIPT = ROOT / "scripts" / "minikube-up.sh"
-
-passed, failed = 0, 0
-
-
-def check(name: str, condition: bool, detail: str = "") -> None:
-    global passed, failed
-    if condition:
-        passed += 1
-        print(f"ok {name}", flush=True)
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}", flush=True)
-
 
 # --- the stand-ins -------------------------------------------------------------------------
 # Written as Python, run with this interpreter. State lives in $FAKE_STATE: `calls` (one JSON
@@ -236,85 +224,86 @@ def main() -> int:
     if not real_kubectl:
         print("minikube-up-test: kubectl (for `kubectl kustomize`) is missing", file=sys.stderr)
         return 2
+    checks = Checks()
 
     # 1. The happy path from a stopped cluster.
     r = run(real_kubectl)
-    check("happy path exits 0", r.code == 0, show(r))
+    checks.check("happy path exits 0", r.code == 0, show(r))
     start = next((c for c in r.calls if c[0] == "minikube" and "start" in c), [])
-    check("starts minikube with calico and 6g", "--cni" in start and "calico" in start and "6g" in start, str(start))
-    check("enables the ingress addon", r.has("minikube", "addons", "enable", "ingress"), show(r))
+    checks.check("starts minikube with calico and 6g", "--cni" in start and "calico" in start and "6g" in start, str(start))
+    checks.check("enables the ingress addon", r.has("minikube", "addons", "enable", "ingress"), show(r))
     builds = [c for c in r.calls if c[0] == "minikube" and "build" in c]
-    check("builds both images with -f Dockerfile", len(builds) == 2 and all("-f" in c and "Dockerfile" in c for c in builds),
-          str(builds))
-    check("both :dev images in the runtime", {"banking-api:dev", "banking-web:dev"} <= set(r.images), str(r.images))
-    check("the build tags are removed again", not [i for i in r.images if ":build-" in i], str(r.images))
+    checks.check("builds both images with -f Dockerfile", len(builds) == 2 and all("-f" in c and "Dockerfile" in c for c in builds),
+                 str(builds))
+    checks.check("both :dev images in the runtime", {"banking-api:dev", "banking-web:dev"} <= set(r.images), str(r.images))
+    checks.check("the build tags are removed again", not [i for i in r.images if ":build-" in i], str(r.images))
     apply = r.index("kubectl", "apply", "-k", "kustomize/overlays/minikube")
     waited_ingress = r.index("kubectl", "-n", "ingress-nginx", "rollout", "status", "deployment/ingress-nginx-controller")
     last_build = max(i for i, c in enumerate(r.calls) if c[0] == "minikube" and "build" in c) if builds else None
-    check("applies the minikube overlay after the builds and the ingress controller",
-          apply is not None and waited_ingress is not None and last_build is not None
-          and last_build < waited_ingress < apply, show(r))
+    checks.check("applies the minikube overlay after the builds and the ingress controller",
+                 apply is not None and waited_ingress is not None and last_build is not None
+                 and last_build < waited_ingress < apply, show(r))
     rollouts = [c[-2] if c[-1].startswith("--timeout") else c[-1] for c in r.calls
                 if c[0] == "kubectl" and "rollout" in c and "status" in c and "banking-app" in c]
-    check("waits for every rollout after applying",
-          rollouts == ["statefulset/postgres", "deployment/redis", "deployment/banking-backend", "deployment/banking-frontend"]
-          and all(i > (apply or 0) for i, c in enumerate(r.calls) if "banking-app" in c and "status" in c), str(rollouts))
-    check("the applied overlay never pulls the :dev images",
-          r.rendered.count("imagePullPolicy: Never") == 3 and "banking-api:dev" in r.rendered, "")
-    check("no restart on a first deploy", not r.has("kubectl", "-n", "banking-app", "rollout", "restart"), show(r))
-    check("Linux: the minikube ip goes to /etc/hosts", "192.168.49.2 banking.local" in r.out and "/etc/hosts" in r.out, r.out[-400:])
+    checks.check("waits for every rollout after applying",
+                 rollouts == ["statefulset/postgres", "deployment/redis", "deployment/banking-backend", "deployment/banking-frontend"]
+                 and all(i > (apply or 0) for i, c in enumerate(r.calls) if "banking-app" in c and "status" in c), str(rollouts))
+    checks.check("the applied overlay never pulls the :dev images",
+                 r.rendered.count("imagePullPolicy: Never") == 3 and "banking-api:dev" in r.rendered, "")
+    checks.check("no restart on a first deploy", not r.has("kubectl", "-n", "banking-app", "rollout", "restart"), show(r))
+    checks.check("Linux: the minikube ip goes to /etc/hosts", "192.168.49.2 banking.local" in r.out and "/etc/hosts" in r.out, r.out[-400:])
 
     # 2. The build "succeeds" without an image: stop before applying, naming it.
     for broken, image in (("web", "banking-web:dev"), ("api", "banking-api:dev")):
         r = run(real_kubectl, running=True, env={"FAKE_BROKEN_BUILD": broken})
         err_lines = [line for line in r.err.splitlines() if line.startswith("minikube-up:")]
-        check(f"silent failed build of {broken}: stops", r.code != 0, show(r))
-        check(f"silent failed build of {broken}: never applies", not r.has("kubectl", "apply"), show(r))
-        check(f"silent failed build of {broken}: one line naming {image}",
-              len(err_lines) == 1 and image in err_lines[0] and "run" in err_lines[0], r.err[-500:])
+        checks.check(f"silent failed build of {broken}: stops", r.code != 0, show(r))
+        checks.check(f"silent failed build of {broken}: never applies", not r.has("kubectl", "apply"), show(r))
+        checks.check(f"silent failed build of {broken}: one line naming {image}",
+                     len(err_lines) == 1 and image in err_lines[0] and "run" in err_lines[0], r.err[-500:])
 
     # 3. The same with an older :dev image still in the runtime: it must not pass for the new one.
     r = run(real_kubectl, running=True, images=("banking-api:dev", "banking-web:dev"), env={"FAKE_BROKEN_BUILD": "api"})
-    check("silent failed build beside an old image: stops before applying",
-          r.code != 0 and not r.has("kubectl", "apply") and "banking-api:dev" in r.err, show(r))
+    checks.check("silent failed build beside an old image: stops before applying",
+                 r.code != 0 and not r.has("kubectl", "apply") and "banking-api:dev" in r.err, show(r))
 
     # 4. Without -f the Dockerfile would not reach the builder: the stand-in proves the script
     #    depends on it by failing the same silent way (checked through the .dockerignore).
-    check(".dockerignore still lists the Dockerfile (why -f is needed)",
-          "Dockerfile" in (ROOT / ".dockerignore").read_text().split(), "")
+    checks.check(".dockerignore still lists the Dockerfile (why -f is needed)",
+                 "Dockerfile" in (ROOT / ".dockerignore").read_text().split(), "")
 
     # 5. A build command that exits non-zero stops the script (set -e).
     r = run(real_kubectl, running=True, env={"FAKE_BUILD_EXIT": "1"})
-    check("failing build command: stops before applying", r.code != 0 and not r.has("kubectl", "apply"), show(r))
+    checks.check("failing build command: stops before applying", r.code != 0 and not r.has("kubectl", "apply"), show(r))
 
     # 6. The admission webhook refuses the first apply: retried, then deployed.
     r = run(real_kubectl, running=True, env={"FAKE_APPLY_FAILURES": "2"})
     applies = [c for c in r.calls if c[0] == "kubectl" and "apply" in c]
-    check("apply retried after webhook errors", r.code == 0 and len(applies) == 3, show(r))
+    checks.check("apply retried after webhook errors", r.code == 0 and len(applies) == 3, show(r))
     r = run(real_kubectl, running=True, env={"FAKE_APPLY_FAILURES": "9"})
-    check("apply failing every time: stops with one line",
-          r.code != 0 and "kubectl apply -k kustomize/overlays/minikube kept failing" in r.err
-          and not any("rollout" in c and "banking-app" in c for c in r.calls), show(r))
+    checks.check("apply failing every time: stops with one line",
+                 r.code != 0 and "kubectl apply -k kustomize/overlays/minikube kept failing" in r.err
+                 and not any("rollout" in c and "banking-app" in c for c in r.calls), show(r))
 
     # 7. A deployment already running: the rebuilt :dev images are rolled out.
     r = run(real_kubectl, running=True, existing=True)
-    check("existing deployment: rollout restart after apply",
-          r.code == 0 and (r.index("kubectl", "-n", "banking-app", "rollout", "restart") or 0)
-          > (r.index("kubectl", "apply", "-k", "kustomize/overlays/minikube") or 1 << 30), show(r))
-    check("running cluster: not started again", not any(c[0] == "minikube" and "start" in c for c in r.calls), show(r))
+    checks.check("existing deployment: rollout restart after apply",
+                 r.code == 0 and (r.index("kubectl", "-n", "banking-app", "rollout", "restart") or 0)
+                 > (r.index("kubectl", "apply", "-k", "kustomize/overlays/minikube") or 1 << 30), show(r))
+    checks.check("running cluster: not started again", not any(c[0] == "minikube" and "start" in c for c in r.calls), show(r))
 
     # 8. The hosts instructions per operating system.
     r = run(real_kubectl, running=True, env={"FAKE_UNAME": "Darwin"})
-    check("macOS: tunnel, 127.0.0.1, the .local delay",
-          r.code == 0 and "minikube -p minikube tunnel" in r.out and "127.0.0.1 banking.local" in r.out
-          and "mDNS" in r.out and "192.168.49.2" not in r.out, r.out[-600:])
+    checks.check("macOS: tunnel, 127.0.0.1, the .local delay",
+                 r.code == 0 and "minikube -p minikube tunnel" in r.out and "127.0.0.1 banking.local" in r.out
+                 and "mDNS" in r.out and "192.168.49.2" not in r.out, r.out[-600:])
     r = run(real_kubectl, running=True, env={"FAKE_UNAME": "MINGW64_NT-10.0-19045"})
-    check("Windows: tunnel, 127.0.0.1 in the Windows hosts file",
-          r.code == 0 and "tunnel" in r.out and "C:\\Windows\\System32\\drivers\\etc\\hosts" in r.out
-          and "127.0.0.1 banking.local" in r.out and "192.168.49.2" not in r.out, r.out[-600:])
+    checks.check("Windows: tunnel, 127.0.0.1 in the Windows hosts file",
+                 r.code == 0 and "tunnel" in r.out and "C:\\Windows\\System32\\drivers\\etc\\hosts" in r.out
+                 and "127.0.0.1 banking.local" in r.out and "192.168.49.2" not in r.out, r.out[-600:])
 
-    print(f"minikube-up: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    print(checks.summary("minikube-up"))
+    return checks.exit_code()
 
 
 if __name__ == "__main__":

@@ -13,15 +13,17 @@ import os
 import platform
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-TARGET = Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache/banking-target"))
+# support.py lives one directory up, in scripts/, which is not on sys.path when this runs.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from support import ROOT, cargo_target_dir, stop_processes, wait_http  # noqa: E402
+
+TARGET = cargo_target_dir()
 RELEASE = TARGET / "release"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "3"))
@@ -57,16 +59,10 @@ def psql(sql, db="postgres"):
     run(["psql", f"{PG_BASE}/{db}", "-qAtc", sql], stdout=subprocess.DEVNULL)
 
 
-def wait_http(url, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as r:
-                if r.status == 200:
-                    return
-        except Exception:
-            time.sleep(0.02)
-    raise SystemExit(f"{url} never answered")
+def wait_ready(url):
+    """`url` answers 200 within a minute, or the bench stops."""
+    if not wait_http(url, request_timeout=1, poll=0.02):
+        raise SystemExit(f"{url} never answered")
 
 
 def post_json(url, body, token=None):
@@ -207,7 +203,7 @@ def main():
     started = time.time()
     api = subprocess.Popen([RELEASE / "banking-api"], env=api_env)
     procs.append(api)
-    wait_http(f"http://127.0.0.1:{API}/ready")
+    wait_ready(f"http://127.0.0.1:{API}/ready")
     start_to_ready_ms = (time.time() - started) * 1000
     web = subprocess.Popen([RELEASE / "banking-web"], env={**os.environ, "API_URL": f"http://127.0.0.1:{API}/graphql",
                                                           "WEB_BIND": f"127.0.0.1:{WEB}", "METRICS_BIND": "127.0.0.1:0",
@@ -215,8 +211,8 @@ def main():
     procs.append(web)
     hello = subprocess.Popen([RELEASE / "examples/hello_axum"], env={**os.environ, "BIND": f"127.0.0.1:{HELLO}"})
     procs.append(hello)
-    wait_http(f"http://127.0.0.1:{WEB}/healthz")
-    wait_http(f"http://127.0.0.1:{HELLO}/")
+    wait_ready(f"http://127.0.0.1:{WEB}/healthz")
+    wait_ready(f"http://127.0.0.1:{HELLO}/")
 
     try:
         tokens = WORK / "tokens.txt"
@@ -260,13 +256,7 @@ def main():
                 profiles[name] = profile([name, str(tokens)], port, SECONDS, pids)
         rss = rss_peak_mib(api.pid)
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(procs)
 
     write_report(results, rss, start_to_ready_ms, rss_after, profiles)
 
