@@ -39,6 +39,7 @@ schema:
 # Render both Kustomize overlays.
 k8s-build:
     kubectl kustomize kustomize/overlays/minikube
+    kubectl kustomize kustomize/overlays/minikube-gateway
     kubectl kustomize kustomize/overlays/production
 
 # Validate the rendered manifests against the Kubernetes schemas and our policies.
