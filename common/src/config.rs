@@ -76,10 +76,11 @@ pub fn number(var: &'static str, value: &str, min: u64, max: u64) -> Result<u64,
 }
 
 /// A lookup over fixed pairs, as tests (and tools) configure a process without touching
-/// the environment.
+/// the environment. A later pair overrides an earlier one of the same name.
 pub fn lookup_in<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
     move |name| {
         vars.iter()
+            .rev()
             .find(|(var, _)| *var == name)
             .map(|(_, value)| (*value).to_owned())
     }

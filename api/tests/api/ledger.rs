@@ -502,7 +502,7 @@ fn ci_cannot_skip_the_postgres_tests() {
         assert!(testkit::redis_url().is_some());
     }
     let guard = std::process::Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--exact", "ci_guard_probe", "--nocapture"])
+        .args(["--exact", "ledger::ci_guard_probe", "--nocapture"])
         .env("CI", "true")
         .env_remove("TEST_DATABASE_URL")
         .env("RUN_CI_GUARD_PROBE", "1")
