@@ -1,10 +1,13 @@
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use bb8_redis::RedisConnectionManager;
 use bb8_redis::bb8::{self, ManageConnection, PooledConnection};
-use bb8_redis::redis::{self, AsyncCommands, aio::MultiplexedConnection};
+use bb8_redis::redis::{
+    self, AsyncCommands, ErrorKind, ServerErrorKind, aio::MultiplexedConnection,
+};
 
+use super::locator::Locator;
 use super::near::{NearCache, TrackerHandle, track};
 use super::{Cache, CacheError, Freshness};
 
@@ -16,31 +19,59 @@ const CALL_TIMEOUT: Duration = Duration::from_millis(500);
 pub struct Connection {
     redis: MultiplexedConnection,
     broken: bool,
+    /// The pool's era when it was made (see [`Manager`]).
+    era: u64,
 }
 
-/// bb8-redis's manager, plus: a connection whose command failed is thrown away when it
-/// goes back to the pool. That lets the pool skip the PING on every checkout (a round
-/// trip per call) and still recover by itself after Redis restarts.
-pub struct Manager(RedisConnectionManager);
+/// Makes the pool's connections, each to the master the locator names at that moment
+/// (after a failover, the new one), and throws away on its return to the pool a
+/// connection whose command failed. That lets the pool skip the PING on every checkout
+/// (a round trip per call) and still recover by itself after Redis restarts or fails over.
+///
+/// A failure that says the node is gone or no longer the master (a dropped connection,
+/// `READONLY` from a demoted master) ends the pool's era: every connection made before
+/// it is thrown away as it comes back, not only the one that failed, so the others do
+/// not each fail a request first (or read from the demoted node meanwhile).
+pub struct Manager {
+    locator: Locator,
+    era: Arc<AtomicU64>,
+}
 
 impl ManageConnection for Manager {
     type Connection = Connection;
     type Error = redis::RedisError;
 
     async fn connect(&self) -> Result<Connection, redis::RedisError> {
+        // Read before the look-up: a connection made while an era ends belongs to the old one.
+        let era = self.era.load(Ordering::Acquire);
+        let client = self.locator.client().await?;
         Ok(Connection {
-            redis: self.0.connect().await?,
+            redis: client.get_multiplexed_async_connection().await?,
             broken: false,
+            era,
         })
     }
 
     async fn is_valid(&self, conn: &mut Connection) -> Result<(), redis::RedisError> {
-        self.0.is_valid(&mut conn.redis).await
+        let _: String = redis::cmd("PING").query_async(&mut conn.redis).await?;
+        Ok(())
     }
 
     fn has_broken(&self, conn: &mut Connection) -> bool {
-        conn.broken
+        conn.broken || conn.era != self.era.load(Ordering::Acquire)
     }
+}
+
+/// Whether a failed command says the node it went to is gone or no longer the master,
+/// rather than that this one command failed.
+fn master_lost(e: &redis::RedisError) -> bool {
+    e.is_io_error()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || matches!(
+            e.kind(),
+            ErrorKind::Server(ServerErrorKind::ReadOnly | ServerErrorKind::MasterDown)
+        )
 }
 
 /// Reads a generation counter and the value stored under `prefix .. generation` in one
@@ -59,6 +90,8 @@ const MAX_TOUCH_INTERVAL: Duration = Duration::from_secs(30);
 /// keys that Redis keeps honest (see `near`).
 pub struct RedisCache {
     pool: bb8::Pool<Manager>,
+    /// The pool's era: ended (bumped) when a failure says the master is gone.
+    era: Arc<AtomicU64>,
     /// Put before every key, so deployments (and tests) can share one Redis.
     prefix: String,
     near: Arc<NearCache>,
@@ -68,12 +101,22 @@ pub struct RedisCache {
 }
 
 impl RedisCache {
-    /// Builds the pool without waiting for Redis: the api starts (and reports the cache
-    /// as down in `/health`) even when Redis is not there yet. Must be called within
-    /// the Tokio runtime, which runs the invalidation tracker.
+    /// Redis at `url`, which is the master. See [`RedisCache::with_locator`].
     pub fn new(url: &str, prefix: &str, max_connections: u32) -> Result<RedisCache, CacheError> {
-        let manager =
-            Manager(RedisConnectionManager::new(url).map_err(|e| CacheError(e.to_string()))?);
+        let locator = Locator::new(url, &[], "").map_err(|e| CacheError(e.to_string()))?;
+        Ok(RedisCache::with_locator(locator, prefix, max_connections))
+    }
+
+    /// Builds the pool without waiting for Redis: the api starts (and reports the cache
+    /// as down in `/health`) even when Redis is not there yet. Every connection, pooled or
+    /// the invalidation tracker's, goes to the master `locator` names when it is made.
+    /// Must be called within the Tokio runtime, which runs the invalidation tracker.
+    pub fn with_locator(locator: Locator, prefix: &str, max_connections: u32) -> RedisCache {
+        let era = Arc::new(AtomicU64::new(0));
+        let manager = Manager {
+            locator: locator.clone(),
+            era: era.clone(),
+        };
         let pool = bb8::Pool::builder()
             .max_size(max_connections)
             .min_idle(Some(1))
@@ -82,13 +125,10 @@ impl RedisCache {
             .retry_connection(false)
             .build_unchecked(manager);
         let near = Arc::new(NearCache::new());
-        let tracker = tokio::spawn(track(
-            Arc::downgrade(&near),
-            url.to_owned(),
-            prefix.to_owned(),
-        ));
-        Ok(RedisCache {
+        let tracker = tokio::spawn(track(Arc::downgrade(&near), locator, prefix.to_owned()));
+        RedisCache {
             pool,
+            era,
             prefix: prefix.to_owned(),
             near,
             touched: moka::sync::Cache::builder()
@@ -96,7 +136,7 @@ impl RedisCache {
                 .time_to_live(MAX_TOUCH_INTERVAL)
                 .build(),
             _tracker: TrackerHandle(tracker.abort_handle()),
-        })
+        }
     }
 
     /// Whether the local copy is in use (the invalidation tracker is connected).
@@ -142,7 +182,8 @@ impl RedisCache {
     }
 
     /// Runs one command on a pooled connection, within the time limit; a failure marks
-    /// the connection broken so the pool replaces it.
+    /// the connection broken so the pool replaces it, and one that says the master is gone
+    /// ends the era of every connection made before.
     async fn call<T, F>(&self, command: F) -> Result<T, CacheError>
     where
         F: for<'c> FnOnce(
@@ -160,6 +201,9 @@ impl RedisCache {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => {
                 conn.broken = true;
+                if master_lost(&e) {
+                    self.era.fetch_max(conn.era + 1, Ordering::AcqRel);
+                }
                 Err(CacheError(e.to_string()))
             }
             Err(_) => {
