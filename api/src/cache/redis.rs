@@ -9,7 +9,7 @@ use bb8_redis::redis::{
 
 use super::locator::Locator;
 use super::near::{NearCache, TrackerHandle, track};
-use super::{Cache, CacheError, Freshness};
+use super::{Cache, CacheError, Freshness, keys};
 
 /// Every Redis call gives up after this long: a slow or dead Redis must turn into a
 /// fallback or a clear UNAVAILABLE quickly, never into a hung request.
@@ -35,6 +35,9 @@ pub struct Connection {
 pub struct Manager {
     locator: Locator,
     era: Arc<AtomicU64>,
+    /// Behind Sentinel, the full keys of the node marker and of the cached reads' era
+    /// (see [`MARK_NODE`]).
+    read_era: Option<(String, String)>,
 }
 
 impl ManageConnection for Manager {
@@ -45,8 +48,12 @@ impl ManageConnection for Manager {
         // Read before the look-up: a connection made while an era ends belongs to the old one.
         let era = self.era.load(Ordering::Acquire);
         let client = self.locator.client().await?;
+        let mut redis = client.get_multiplexed_async_connection().await?;
+        if let Some((node, read_era)) = &self.read_era {
+            mark_node(&mut redis, node, read_era).await?;
+        }
         Ok(Connection {
-            redis: client.get_multiplexed_async_connection().await?,
+            redis,
             broken: false,
             era,
         })
@@ -75,11 +82,68 @@ fn master_lost(e: &redis::RedisError) -> bool {
 }
 
 /// Reads a generation counter and the value stored under `prefix .. generation` in one
-/// round trip.
+/// round trip. Behind Sentinel the generation is prefixed with the cached reads' era
+/// (`KEYS[2]`; absent otherwise), which a failover ends (see [`MARK_NODE`]).
 const VERSIONED_GET: &str = r"
 local generation = redis.call('GET', KEYS[1]) or '0'
+local era = redis.call('GET', KEYS[2])
+if era then generation = era .. '.' .. generation end
 return {generation, redis.call('GET', ARGV[1] .. generation)}
 ";
+
+/// Run on every new connection behind Sentinel: when the node is not the one the cached
+/// reads were last used on (`KEYS[1]` holds its run id and replication id, `ARGV[1]`), a
+/// new era of cached reads begins (`KEYS[2]`).
+///
+/// Redis replicates asynchronously: a generation bump the old master acknowledged an
+/// instant before it died may never reach the replica that replaces it. The new master
+/// would then hold the generation from before the write and, under it, the cached read
+/// from before the write: a balance older than a committed transfer, for up to the read
+/// ttl. A promoted replica gets a new replication id, so the first connection any api
+/// replica makes to it starts a new era, before any read through it, and no cached read
+/// written before the failover is read again. One era per failover (the script is atomic).
+const MARK_NODE: &str = r"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1])
+  redis.call('INCR', KEYS[2])
+end
+return 1
+";
+
+/// See [`MARK_NODE`]. Fails on a node that is not a master (the write is refused), which
+/// is right too: such a connection must not be used.
+async fn mark_node(
+    conn: &mut MultiplexedConnection,
+    node_key: &str,
+    era_key: &str,
+) -> redis::RedisResult<()> {
+    let server: String = redis::cmd("INFO").arg("server").query_async(conn).await?;
+    let replication: String = redis::cmd("INFO")
+        .arg("replication")
+        .query_async(conn)
+        .await?;
+    let field = |info: &str, name: &str| {
+        info.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+            .map(|value| value.trim().to_owned())
+            .unwrap_or_default()
+    };
+    // The run id changes when the node restarts, the replication id when it is promoted.
+    let node = format!(
+        "{}:{}",
+        field(&server, "run_id"),
+        field(&replication, "master_replid")
+    );
+    let _: i64 = redis::cmd("EVAL")
+        .arg(MARK_NODE)
+        .arg(2)
+        .arg(node_key)
+        .arg(era_key)
+        .arg(node)
+        .query_async(conn)
+        .await?;
+    Ok(())
+}
 
 /// A session's idle timer is restarted at most this often by one replica (and never
 /// less often than a quarter of the idle timeout): touching it is a write, which makes
@@ -113,9 +177,16 @@ impl RedisCache {
     /// Must be called within the Tokio runtime, which runs the invalidation tracker.
     pub fn with_locator(locator: Locator, prefix: &str, max_connections: u32) -> RedisCache {
         let era = Arc::new(AtomicU64::new(0));
+        let read_era = locator.follows_sentinels().then(|| {
+            (
+                format!("{prefix}{}", keys::node()),
+                format!("{prefix}{}", keys::read_era()),
+            )
+        });
         let manager = Manager {
             locator: locator.clone(),
             era: era.clone(),
+            read_era,
         };
         let pool = bb8::Pool::builder()
             .max_size(max_connections)
@@ -327,15 +398,18 @@ impl Cache for RedisCache {
             return Ok((generation, Some(value)));
         }
         let ticket = self.near.ticket(&generation_key);
-        let (keys, prefix) = (generation_key.clone(), value_prefix.clone());
+        let (generation_keys, prefix) = (
+            [generation_key.clone(), self.key(&keys::read_era())],
+            value_prefix.clone(),
+        );
         // EVAL with the script text: Redis keeps it compiled after the first call.
         let (generation, value): (String, Option<String>) = self
             .call(|c| {
                 Box::pin(async move {
                     redis::cmd("EVAL")
                         .arg(VERSIONED_GET)
-                        .arg(1)
-                        .arg(keys)
+                        .arg(2)
+                        .arg(&generation_keys)
                         .arg(prefix)
                         .query_async(c)
                         .await
