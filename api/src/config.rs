@@ -18,11 +18,20 @@ pub use banking_common::config::{ConfigError, Environment, LogFormat};
 pub const DEFAULT_METRICS_BIND: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9090);
 
+/// The Redis master's name in the sentinels' configuration unless `REDIS_SENTINEL_MASTER`
+/// says otherwise.
+pub const DEFAULT_SENTINEL_MASTER: &str = "banking";
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub database_url: SecretString,
-    /// `None`: the in-process cache (all-in-one).
+    /// `None`: the in-process cache (all-in-one). With `redis_sentinels`, only its user,
+    /// password and database are used (for the data nodes); its host is not.
     pub redis_url: Option<SecretString>,
+    /// Sentinels (`host:port`) that name the Redis master; empty: `redis_url` is the master.
+    pub redis_sentinels: Vec<String>,
+    /// The master's name in the sentinels' configuration (`sentinel monitor <name> …`).
+    pub redis_sentinel_master: String,
     /// Hex Ed25519 private key; `None`: a fresh key per start (development only).
     pub biscuit_private_key: Option<SecretString>,
     pub bind: SocketAddr,
@@ -55,6 +64,8 @@ impl Config {
         Config {
             database_url: SecretString::from(database_url.to_owned()),
             redis_url: None,
+            redis_sentinels: Vec::new(),
+            redis_sentinel_master: DEFAULT_SENTINEL_MASTER.into(),
             biscuit_private_key: None,
             bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
             process: ProcessSettings::development(DEFAULT_METRICS_BIND),
@@ -162,12 +173,66 @@ impl Config {
             let url = redis_url(url.expose_secret(), &password)?;
             config.redis_url = Some(SecretString::from(url));
         }
+        if let Some(list) = lookup("REDIS_SENTINELS") {
+            if config.redis_url.is_none() {
+                return Err(bad(
+                    "REDIS_SENTINELS",
+                    "needs REDIS_URL (its user, password and database are used with the nodes the sentinels name)",
+                ));
+            }
+            config.redis_sentinels = sentinels(&list)?;
+        }
+        if let Some(name) = lookup("REDIS_SENTINEL_MASTER") {
+            if config.redis_sentinels.is_empty() {
+                return Err(bad("REDIS_SENTINEL_MASTER", "needs REDIS_SENTINELS"));
+            }
+            let valid = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+            if !valid {
+                return Err(bad(
+                    "REDIS_SENTINEL_MASTER",
+                    "must be the master's name in the sentinels' configuration (letters, digits, - _ .)",
+                ));
+            }
+            config.redis_sentinel_master = name;
+        }
         Ok(config)
     }
 
     pub fn is_production(&self) -> bool {
         self.process.is_production()
     }
+}
+
+/// `REDIS_SENTINELS`: a comma-separated list of `host:port`, at least one.
+fn sentinels(list: &str) -> Result<Vec<String>, ConfigError> {
+    let invalid = || {
+        bad(
+            "REDIS_SENTINELS",
+            "must be a comma-separated list of host:port (e.g. redis-sentinel-0:26379,redis-sentinel-1:26379)",
+        )
+    };
+    let mut sentinels = Vec::new();
+    for entry in list.split(',').map(str::trim) {
+        let (host, port) = entry.rsplit_once(':').ok_or_else(invalid)?;
+        let host_ok = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+            None => {
+                !host.is_empty()
+                    && host
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            }
+        };
+        let port_ok = port.parse::<u16>().is_ok_and(|p| p != 0);
+        if !host_ok || !port_ok {
+            return Err(invalid());
+        }
+        sentinels.push(entry.to_owned());
+    }
+    Ok(sentinels)
 }
 
 /// The database URL with `DATABASE_PASSWORD` put in, so the URL itself can live in a
@@ -275,6 +340,8 @@ mod tests {
             ("GRAPHIQL", "maybe"),
             ("CORS_ORIGINS", "not an origin"),
             ("TRUSTED_PROXIES", "10.0.0.0/8,everyone"),
+            ("REDIS_SENTINELS", "sentinel:26379"),
+            ("REDIS_SENTINEL_MASTER", "banking"),
         ] {
             let err = from(&[(var, value)]).expect_err(var);
             assert_eq!(err.var, var);
@@ -364,5 +431,61 @@ mod tests {
             config.redis_url.map(|u| u.expose_secret().to_owned()),
             Some("redis://redis:6379/0".to_owned())
         );
+    }
+
+    #[test]
+    fn sentinels_are_read_and_bad_ones_name_their_variable() {
+        let with = |vars: &[(&str, &str)]| {
+            let mut all = vec![("REDIS_URL", "redis://banking@unused:6379/2")];
+            all.extend_from_slice(vars);
+            from(&all)
+        };
+        let config = with(&[]).expect("no sentinels");
+        assert!(config.redis_sentinels.is_empty());
+        assert_eq!(config.redis_sentinel_master, "banking");
+        let config = with(&[
+            (
+                "REDIS_SENTINELS",
+                "redis-sentinel-0:26379, 10.0.0.7:26380,[::1]:26381",
+            ),
+            ("REDIS_SENTINEL_MASTER", "bank-cache"),
+            ("REDIS_PASSWORD", "s3cret"),
+        ])
+        .expect("sentinels");
+        assert_eq!(
+            config.redis_sentinels,
+            ["redis-sentinel-0:26379", "10.0.0.7:26380", "[::1]:26381"]
+        );
+        assert_eq!(config.redis_sentinel_master, "bank-cache");
+        // The password still goes into REDIS_URL, whose user, password and database the
+        // data nodes get.
+        assert_eq!(
+            config.redis_url.map(|u| u.expose_secret().to_owned()),
+            Some("redis://banking:s3cret@unused:6379/2".to_owned())
+        );
+        for bad_list in [
+            "",
+            "sentinel",
+            "sentinel:",
+            "sentinel:0",
+            "sentinel:99999",
+            "a:26379,,b:26379",
+            "redis://sentinel:26379",
+            "user@sentinel:26379",
+            "[not-v6]:26379",
+        ] {
+            let err = with(&[("REDIS_SENTINELS", bad_list)]).expect_err(bad_list);
+            assert_eq!(err.var, "REDIS_SENTINELS", "{bad_list:?}");
+        }
+        for bad_name in ["", "two words", "bank$"] {
+            let err = with(&[
+                ("REDIS_SENTINELS", "sentinel:26379"),
+                ("REDIS_SENTINEL_MASTER", bad_name),
+            ])
+            .expect_err(bad_name);
+            assert_eq!(err.var, "REDIS_SENTINEL_MASTER", "{bad_name:?}");
+        }
+        let err = with(&[("REDIS_SENTINEL_MASTER", "banking")]).expect_err("no sentinels");
+        assert_eq!(err.var, "REDIS_SENTINEL_MASTER");
     }
 }

@@ -20,7 +20,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use crate::app_state::AppState;
 use crate::auth::{Auth, TokenKeys};
 use crate::body_limits::{self, LargeBodies};
-use crate::cache::{Cache, CachedReads, MemoryCache, RedisCache};
+use crate::cache::{Cache, CachedReads, Locator, MemoryCache, RedisCache};
 use crate::config::Config;
 use crate::ledger::{Ledger, db};
 use crate::metrics::Metrics;
@@ -99,10 +99,20 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let identity = wait_for_identity(&ledger).await?;
     let key_prefix = format!("{}{identity}:", config.redis_key_prefix);
     let cache: Arc<dyn Cache> = match &config.redis_url {
-        Some(url) => Arc::new(
-            RedisCache::new(url.expose_secret(), &key_prefix, config.redis_pool_size)
-                .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?,
-        ),
+        Some(url) => {
+            // With REDIS_SENTINELS, the master is whichever node the sentinels name.
+            let locator = Locator::new(
+                url.expose_secret(),
+                &config.redis_sentinels,
+                &config.redis_sentinel_master,
+            )
+            .map_err(|e| anyhow::anyhow!("REDIS_URL / REDIS_SENTINELS: {e}"))?;
+            Arc::new(RedisCache::with_locator(
+                locator,
+                &key_prefix,
+                config.redis_pool_size,
+            ))
+        }
         None => Arc::new(MemoryCache::default()),
     };
     let keys = match &config.biscuit_private_key {

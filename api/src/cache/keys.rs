@@ -14,6 +14,11 @@ const GENERATION: &str = "gen:";
 const LOGIN_FAILURES: &str = "login_failures:";
 const LOGIN_WAIT: &str = "login_wait:";
 
+/// Behind Sentinel: which Redis node (its run id and replication id) the cached reads were
+/// last read and written on, and the era of cached reads, which a change of node ends.
+const NODE: &str = "node";
+const READ_ERA: &str = "read_era";
+
 /// The namespaces whose values the near cache copies and Redis keeps in step (client
 /// tracking by prefix): sessions and generations, read on every request.
 pub const NEAR_CACHED: [&str; 2] = [SESSION, GENERATION];
@@ -43,4 +48,12 @@ pub fn login_failures(scope: &str, subject: &str) -> String {
 
 pub fn login_wait(scope: &str, subject: &str) -> String {
     format!("{LOGIN_WAIT}{scope}:{subject}")
+}
+
+pub fn node() -> String {
+    NODE.to_owned()
+}
+
+pub fn read_era() -> String {
+    READ_ERA.to_owned()
 }

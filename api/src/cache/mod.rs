@@ -1,7 +1,9 @@
 //! One `Cache` trait for sessions, login throttling and cached reads, with a Redis
-//! implementation for a deployment and an in-process one for the all-in-one.
+//! implementation for a deployment (the master found directly or through Sentinel,
+//! `locator.rs`) and an in-process one for the all-in-one.
 
 pub mod keys;
+mod locator;
 mod memory;
 mod near;
 mod reads;
@@ -9,6 +11,7 @@ mod redis;
 
 use std::time::Duration;
 
+pub use locator::Locator;
 pub use memory::MemoryCache;
 pub use reads::CachedReads;
 pub use redis::RedisCache;

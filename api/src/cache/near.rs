@@ -17,9 +17,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::keys::NEAR_CACHED;
+use super::locator::Locator;
 
 use bb8_redis::redis::{
-    self, AsyncConnectionConfig, IntoConnectionInfo, ProtocolVersion, PushInfo, PushKind, Value,
+    self, AsyncConnectionConfig, ErrorKind, ProtocolVersion, PushInfo, PushKind, Role,
+    ServerErrorKind, Value,
 };
 
 /// Local copies are also dropped after this long, whatever Redis says: a bound on memory
@@ -200,11 +202,12 @@ impl NearCache {
     }
 }
 
-/// Keeps the tracking connection up for as long as `near` is alive elsewhere.
-pub async fn track(near: std::sync::Weak<NearCache>, url: String, prefix: String) {
+/// Keeps the tracking connection up for as long as `near` is alive elsewhere, each time
+/// to the master `locator` names then.
+pub async fn track(near: std::sync::Weak<NearCache>, locator: Locator, prefix: String) {
     loop {
         let Some(cache) = near.upgrade() else { return };
-        let Err(e) = tracking_session(&cache, &url, &prefix).await;
+        let Err(e) = tracking_session(&cache, &locator, &prefix).await;
         tracing::debug!(error = %e, "redis invalidation tracking is down");
         cache.set_live(false);
         drop(cache);
@@ -212,13 +215,16 @@ pub async fn track(near: std::sync::Weak<NearCache>, url: String, prefix: String
     }
 }
 
-/// One connection's life: subscribe, then heartbeat until it fails.
+/// One connection's life: subscribe, then heartbeat until it fails. Behind sentinels the
+/// heartbeat also asks the node its role: a master demoted by a failover keeps its
+/// connections, but the writes, and so the invalidations, now happen on the new master,
+/// and the local copy must not outlive that by more than a heartbeat.
 async fn tracking_session(
     cache: &Arc<NearCache>,
-    url: &str,
+    locator: &Locator,
     prefix: &str,
 ) -> redis::RedisResult<std::convert::Infallible> {
-    let info = url.into_connection_info()?;
+    let info = locator.client().await?.get_connection_info().clone();
     let settings = info
         .redis_settings()
         .clone()
@@ -248,7 +254,17 @@ async fn tracking_session(
     tracing::debug!("redis invalidation tracking is up");
     loop {
         tokio::time::sleep(HEARTBEAT).await;
-        let _: String = redis::cmd("PING").query_async(&mut conn).await?;
+        if locator.follows_sentinels() {
+            let role: Role = redis::cmd("ROLE").query_async(&mut conn).await?;
+            if !matches!(role, Role::Primary { .. }) {
+                return Err(redis::RedisError::from((
+                    ErrorKind::Server(ServerErrorKind::ReadOnly),
+                    "the tracked node is no longer the master",
+                )));
+            }
+        } else {
+            let _: String = redis::cmd("PING").query_async(&mut conn).await?;
+        }
     }
 }
 

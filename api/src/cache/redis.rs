@@ -1,12 +1,15 @@
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use bb8_redis::RedisConnectionManager;
 use bb8_redis::bb8::{self, ManageConnection, PooledConnection};
-use bb8_redis::redis::{self, AsyncCommands, aio::MultiplexedConnection};
+use bb8_redis::redis::{
+    self, AsyncCommands, ErrorKind, ServerErrorKind, aio::MultiplexedConnection,
+};
 
+use super::locator::Locator;
 use super::near::{NearCache, TrackerHandle, track};
-use super::{Cache, CacheError, Freshness};
+use super::{Cache, CacheError, Freshness, keys};
 
 /// Every Redis call gives up after this long: a slow or dead Redis must turn into a
 /// fallback or a clear UNAVAILABLE quickly, never into a hung request.
@@ -16,39 +19,131 @@ const CALL_TIMEOUT: Duration = Duration::from_millis(500);
 pub struct Connection {
     redis: MultiplexedConnection,
     broken: bool,
+    /// The pool's era when it was made (see [`Manager`]).
+    era: u64,
 }
 
-/// bb8-redis's manager, plus: a connection whose command failed is thrown away when it
-/// goes back to the pool. That lets the pool skip the PING on every checkout (a round
-/// trip per call) and still recover by itself after Redis restarts.
-pub struct Manager(RedisConnectionManager);
+/// Makes the pool's connections, each to the master the locator names at that moment
+/// (after a failover, the new one), and throws away on its return to the pool a
+/// connection whose command failed. That lets the pool skip the PING on every checkout
+/// (a round trip per call) and still recover by itself after Redis restarts or fails over.
+///
+/// A failure that says the node is gone or no longer the master (a dropped connection,
+/// `READONLY` from a demoted master) ends the pool's era: every connection made before
+/// it is thrown away as it comes back, not only the one that failed, so the others do
+/// not each fail a request first (or read from the demoted node meanwhile).
+pub struct Manager {
+    locator: Locator,
+    era: Arc<AtomicU64>,
+    /// Behind Sentinel, the full keys of the node marker and of the cached reads' era
+    /// (see [`MARK_NODE`]).
+    read_era: Option<(String, String)>,
+}
 
 impl ManageConnection for Manager {
     type Connection = Connection;
     type Error = redis::RedisError;
 
     async fn connect(&self) -> Result<Connection, redis::RedisError> {
+        // Read before the look-up: a connection made while an era ends belongs to the old one.
+        let era = self.era.load(Ordering::Acquire);
+        let client = self.locator.client().await?;
+        let mut redis = client.get_multiplexed_async_connection().await?;
+        if let Some((node, read_era)) = &self.read_era {
+            mark_node(&mut redis, node, read_era).await?;
+        }
         Ok(Connection {
-            redis: self.0.connect().await?,
+            redis,
             broken: false,
+            era,
         })
     }
 
     async fn is_valid(&self, conn: &mut Connection) -> Result<(), redis::RedisError> {
-        self.0.is_valid(&mut conn.redis).await
+        let _: String = redis::cmd("PING").query_async(&mut conn.redis).await?;
+        Ok(())
     }
 
     fn has_broken(&self, conn: &mut Connection) -> bool {
-        conn.broken
+        conn.broken || conn.era != self.era.load(Ordering::Acquire)
     }
 }
 
+/// Whether a failed command says the node it went to is gone or no longer the master,
+/// rather than that this one command failed.
+fn master_lost(e: &redis::RedisError) -> bool {
+    e.is_io_error()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || matches!(
+            e.kind(),
+            ErrorKind::Server(ServerErrorKind::ReadOnly | ServerErrorKind::MasterDown)
+        )
+}
+
 /// Reads a generation counter and the value stored under `prefix .. generation` in one
-/// round trip.
+/// round trip. Behind Sentinel the generation is prefixed with the cached reads' era
+/// (`KEYS[2]`; absent otherwise), which a failover ends (see [`MARK_NODE`]).
 const VERSIONED_GET: &str = r"
 local generation = redis.call('GET', KEYS[1]) or '0'
+local era = redis.call('GET', KEYS[2])
+if era then generation = era .. '.' .. generation end
 return {generation, redis.call('GET', ARGV[1] .. generation)}
 ";
+
+/// Run on every new connection behind Sentinel: when the node is not the one the cached
+/// reads were last used on (`KEYS[1]` holds its run id and replication id, `ARGV[1]`), a
+/// new era of cached reads begins (`KEYS[2]`).
+///
+/// Redis replicates asynchronously: a generation bump the old master acknowledged an
+/// instant before it died may never reach the replica that replaces it. The new master
+/// would then hold the generation from before the write and, under it, the cached read
+/// from before the write: a balance older than a committed transfer, for up to the read
+/// ttl. A promoted replica gets a new replication id, so the first connection any api
+/// replica makes to it starts a new era, before any read through it, and no cached read
+/// written before the failover is read again. One era per failover (the script is atomic).
+const MARK_NODE: &str = r"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1])
+  redis.call('INCR', KEYS[2])
+end
+return 1
+";
+
+/// See [`MARK_NODE`]. Fails on a node that is not a master (the write is refused), which
+/// is right too: such a connection must not be used.
+async fn mark_node(
+    conn: &mut MultiplexedConnection,
+    node_key: &str,
+    era_key: &str,
+) -> redis::RedisResult<()> {
+    let server: String = redis::cmd("INFO").arg("server").query_async(conn).await?;
+    let replication: String = redis::cmd("INFO")
+        .arg("replication")
+        .query_async(conn)
+        .await?;
+    let field = |info: &str, name: &str| {
+        info.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+            .map(|value| value.trim().to_owned())
+            .unwrap_or_default()
+    };
+    // The run id changes when the node restarts, the replication id when it is promoted.
+    let node = format!(
+        "{}:{}",
+        field(&server, "run_id"),
+        field(&replication, "master_replid")
+    );
+    let _: i64 = redis::cmd("EVAL")
+        .arg(MARK_NODE)
+        .arg(2)
+        .arg(node_key)
+        .arg(era_key)
+        .arg(node)
+        .query_async(conn)
+        .await?;
+    Ok(())
+}
 
 /// A session's idle timer is restarted at most this often by one replica (and never
 /// less often than a quarter of the idle timeout): touching it is a write, which makes
@@ -59,6 +154,8 @@ const MAX_TOUCH_INTERVAL: Duration = Duration::from_secs(30);
 /// keys that Redis keeps honest (see `near`).
 pub struct RedisCache {
     pool: bb8::Pool<Manager>,
+    /// The pool's era: ended (bumped) when a failure says the master is gone.
+    era: Arc<AtomicU64>,
     /// Put before every key, so deployments (and tests) can share one Redis.
     prefix: String,
     near: Arc<NearCache>,
@@ -68,12 +165,29 @@ pub struct RedisCache {
 }
 
 impl RedisCache {
-    /// Builds the pool without waiting for Redis: the api starts (and reports the cache
-    /// as down in `/health`) even when Redis is not there yet. Must be called within
-    /// the Tokio runtime, which runs the invalidation tracker.
+    /// Redis at `url`, which is the master. See [`RedisCache::with_locator`].
     pub fn new(url: &str, prefix: &str, max_connections: u32) -> Result<RedisCache, CacheError> {
-        let manager =
-            Manager(RedisConnectionManager::new(url).map_err(|e| CacheError(e.to_string()))?);
+        let locator = Locator::new(url, &[], "").map_err(|e| CacheError(e.to_string()))?;
+        Ok(RedisCache::with_locator(locator, prefix, max_connections))
+    }
+
+    /// Builds the pool without waiting for Redis: the api starts (and reports the cache
+    /// as down in `/health`) even when Redis is not there yet. Every connection, pooled or
+    /// the invalidation tracker's, goes to the master `locator` names when it is made.
+    /// Must be called within the Tokio runtime, which runs the invalidation tracker.
+    pub fn with_locator(locator: Locator, prefix: &str, max_connections: u32) -> RedisCache {
+        let era = Arc::new(AtomicU64::new(0));
+        let read_era = locator.follows_sentinels().then(|| {
+            (
+                format!("{prefix}{}", keys::node()),
+                format!("{prefix}{}", keys::read_era()),
+            )
+        });
+        let manager = Manager {
+            locator: locator.clone(),
+            era: era.clone(),
+            read_era,
+        };
         let pool = bb8::Pool::builder()
             .max_size(max_connections)
             .min_idle(Some(1))
@@ -82,13 +196,10 @@ impl RedisCache {
             .retry_connection(false)
             .build_unchecked(manager);
         let near = Arc::new(NearCache::new());
-        let tracker = tokio::spawn(track(
-            Arc::downgrade(&near),
-            url.to_owned(),
-            prefix.to_owned(),
-        ));
-        Ok(RedisCache {
+        let tracker = tokio::spawn(track(Arc::downgrade(&near), locator, prefix.to_owned()));
+        RedisCache {
             pool,
+            era,
             prefix: prefix.to_owned(),
             near,
             touched: moka::sync::Cache::builder()
@@ -96,7 +207,7 @@ impl RedisCache {
                 .time_to_live(MAX_TOUCH_INTERVAL)
                 .build(),
             _tracker: TrackerHandle(tracker.abort_handle()),
-        })
+        }
     }
 
     /// Whether the local copy is in use (the invalidation tracker is connected).
@@ -142,7 +253,8 @@ impl RedisCache {
     }
 
     /// Runs one command on a pooled connection, within the time limit; a failure marks
-    /// the connection broken so the pool replaces it.
+    /// the connection broken so the pool replaces it, and one that says the master is gone
+    /// ends the era of every connection made before.
     async fn call<T, F>(&self, command: F) -> Result<T, CacheError>
     where
         F: for<'c> FnOnce(
@@ -160,6 +272,9 @@ impl RedisCache {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => {
                 conn.broken = true;
+                if master_lost(&e) {
+                    self.era.fetch_max(conn.era + 1, Ordering::AcqRel);
+                }
                 Err(CacheError(e.to_string()))
             }
             Err(_) => {
@@ -283,15 +398,18 @@ impl Cache for RedisCache {
             return Ok((generation, Some(value)));
         }
         let ticket = self.near.ticket(&generation_key);
-        let (keys, prefix) = (generation_key.clone(), value_prefix.clone());
+        let (generation_keys, prefix) = (
+            [generation_key.clone(), self.key(&keys::read_era())],
+            value_prefix.clone(),
+        );
         // EVAL with the script text: Redis keeps it compiled after the first call.
         let (generation, value): (String, Option<String>) = self
             .call(|c| {
                 Box::pin(async move {
                     redis::cmd("EVAL")
                         .arg(VERSIONED_GET)
-                        .arg(1)
-                        .arg(keys)
+                        .arg(2)
+                        .arg(&generation_keys)
                         .arg(prefix)
                         .query_async(c)
                         .await

@@ -38,7 +38,9 @@ impl From<DbErr> for Error {
 }
 
 /// Whether a database error means "could not reach the database" (retry later) rather
-/// than a bug: the pool timed out, the connection dropped, the server is shutting down.
+/// than a bug: the pool timed out, the connection dropped, the server is shutting down,
+/// or the server is a standby that has not been promoted yet (during a failover the
+/// address the api uses may reach the replica a moment before it becomes the primary).
 fn is_unavailable(err: &DbErr) -> bool {
     use sea_orm::sqlx::Error as Sqlx;
     match err {
@@ -48,9 +50,14 @@ fn is_unavailable(err: &DbErr) -> bool {
                 Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
                 Sqlx::Database(db) => {
                     // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now,
-                    // 08xxx connection exceptions; SQLite 5/6 busy/locked after the timeout.
+                    // 08xxx connection exceptions, 25006 read_only_sql_transaction (a write
+                    // sent to a standby); SQLite 5/6 busy/locked after the timeout.
                     let code = db.code().unwrap_or_default();
-                    code.starts_with("57P") || code.starts_with("08") || code == "5" || code == "6"
+                    code.starts_with("57P")
+                        || code.starts_with("08")
+                        || code == "25006"
+                        || code == "5"
+                        || code == "6"
                 }
                 _ => false,
             }

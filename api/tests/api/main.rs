@@ -7,6 +7,7 @@ mod account_security;
 mod authorization;
 mod bank_invariant;
 mod cache;
+mod failover;
 mod faults;
 mod graphql_flow;
 mod graphql_over_http;

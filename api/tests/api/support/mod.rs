@@ -4,7 +4,9 @@
 
 pub mod pg_server;
 pub mod process;
+pub mod redis_sentinel;
 pub mod redis_server;
+pub mod tcp_proxy;
 
 use std::time::Duration;
 
