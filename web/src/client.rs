@@ -50,6 +50,10 @@ operation!(
     CreateReadOnlyToken,
     "queries/create_read_only_token.graphql"
 );
+operation!(Payees, "queries/payees.graphql");
+operation!(AddPayee, "queries/add_payee.graphql");
+operation!(RemovePayee, "queries/remove_payee.graphql");
+operation!(OpenAccount, "queries/open_account.graphql");
 
 /// Who is asking: the session token (if signed in), the trace to continue, and where
 /// the browser's request came from.

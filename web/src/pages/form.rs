@@ -1,9 +1,17 @@
 //! A submitted form's problems, and the checks every form applies before anything is
 //! sent: the shared input rules (`banking_common::rules`) worded for the person typing.
 
-use banking_common::rules::text::{self, DescriptionError};
+use banking_common::rules::text::{self, DescriptionError, NameError};
 
 use crate::format;
+
+/// The most payees a customer may save: the api's limit (`MAX_PAYEES` in
+/// `api/src/ledger/payees.rs`), named here only in messages.
+pub const MAX_PAYEES: usize = 50;
+
+/// The most accounts a customer may hold: the api's limit (`MAX_ACCOUNTS` in
+/// `api/src/ledger/accounts.rs`), named here only in messages.
+pub const MAX_ACCOUNTS: usize = 5;
 
 /// One message of a form: the field it belongs to (its `id`) and what to do about it.
 pub struct FieldError {
@@ -115,6 +123,35 @@ pub fn check_account_number(
     number
 }
 
+/// A payee's account-number field (`account_number`): its 10 digits, or a message.
+pub fn check_payee_number(input: &str, errors: &mut FormErrors) -> Option<String> {
+    if input.trim().is_empty() {
+        errors.add("account_number", "Enter the payee's account number");
+        return None;
+    }
+    check_account_number(input, "account_number", errors)
+}
+
+/// A payee's name field (`name`), trimmed, by the shared rule.
+pub fn check_payee_name(input: &str, errors: &mut FormErrors) -> Option<String> {
+    match text::payee_name(input) {
+        Ok(name) => return Some(name.to_owned()),
+        Err(NameError::Empty) => errors.add("name", "Enter the payee's name"),
+        Err(NameError::TooLong) => errors.add(
+            "name",
+            format!(
+                "Payee name must be {} characters or fewer",
+                text::PAYEE_NAME_LENGTH.end()
+            ),
+        ),
+        Err(NameError::Forbidden) => errors.add(
+            "name",
+            "Payee name must not contain line breaks or control characters",
+        ),
+    }
+    None
+}
+
 /// The sign-up username field.
 pub fn check_username(username: &str, errors: &mut FormErrors) {
     if username.trim().is_empty() {
@@ -164,5 +201,41 @@ pub fn check_password(password: &str, errors: &mut FormErrors) {
                 text::PASSWORD_LENGTH.end()
             ),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payee_fields_follow_the_shared_rules() {
+        let mut errors = FormErrors::default();
+        assert_eq!(
+            check_payee_name("  Ana María ", &mut errors).as_deref(),
+            Some("Ana María")
+        );
+        assert_eq!(
+            check_payee_number("1234 567-890", &mut errors).as_deref(),
+            Some("1234567890")
+        );
+        assert!(errors.is_empty());
+        for (name, message) in [
+            ("", "Enter the payee's name"),
+            (&"x".repeat(61), "60 characters or fewer"),
+            ("Bob\u{202e}", "control characters"),
+        ] {
+            let mut errors = FormErrors::default();
+            assert_eq!(check_payee_name(name, &mut errors), None);
+            assert!(
+                errors.get("name").is_some_and(|m| m.contains(message)),
+                "{name:?}"
+            );
+        }
+        for number in ["", "12345", "12345678901"] {
+            let mut errors = FormErrors::default();
+            assert_eq!(check_payee_number(number, &mut errors), None);
+            assert!(errors.get("account_number").is_some(), "{number:?}");
+        }
     }
 }
