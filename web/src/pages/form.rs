@@ -2,6 +2,7 @@
 //! sent: the shared input rules (`banking_common::rules`) worded for the person typing.
 
 use banking_common::rules::text::{self, DescriptionError, NameError};
+use chrono::NaiveDate;
 
 use crate::format;
 
@@ -12,6 +13,10 @@ pub const MAX_PAYEES: usize = 50;
 /// The most accounts a customer may hold: the api's limit (`MAX_ACCOUNTS` in
 /// `api/src/ledger/accounts.rs`), named here only in messages.
 pub const MAX_ACCOUNTS: usize = 5;
+
+/// The longest period one statement covers, in days: the api's limit (`MAX_PERIOD_DAYS`
+/// in `api/src/ledger/statement.rs`), checked here first so the form can say so.
+pub const STATEMENT_MAX_DAYS: i64 = 366;
 
 /// One message of a form: the field it belongs to (its `id`) and what to do about it.
 pub struct FieldError {
@@ -152,6 +157,50 @@ pub fn check_payee_name(input: &str, errors: &mut FormErrors) -> Option<String> 
     None
 }
 
+/// The statement form's two dates (`from`, `to`, as a date field sends them:
+/// `2026-11-01`): the period, or messages beside the fields.
+pub fn check_statement_period(
+    from: &str,
+    to: &str,
+    errors: &mut FormErrors,
+) -> Option<(NaiveDate, NaiveDate)> {
+    let date = |input: &str, field: &'static str, which: &str, errors: &mut FormErrors| {
+        let input = input.trim();
+        if input.is_empty() {
+            errors.add(field, format!("Enter the date the statement {which}"));
+            return None;
+        }
+        let parsed = NaiveDate::parse_from_str(input, "%Y-%m-%d").ok();
+        if parsed.is_none() {
+            errors.add(
+                field,
+                format!("The date the statement {which} must be a real date, like 2026-11-01"),
+            );
+        }
+        parsed
+    };
+    let from = date(from, "from", "starts", errors);
+    let to = date(to, "to", "ends", errors);
+    let (from, to) = (from?, to?);
+    if from > to {
+        errors.add(
+            "to",
+            "The date the statement ends must be the same as or after the date it starts",
+        );
+        return None;
+    }
+    if to.signed_duration_since(from).num_days() + 1 > STATEMENT_MAX_DAYS {
+        errors.add(
+            "to",
+            format!(
+                "A statement can cover up to {STATEMENT_MAX_DAYS} days. Choose a shorter period"
+            ),
+        );
+        return None;
+    }
+    Some((from, to))
+}
+
 /// The sign-up username field.
 pub fn check_username(username: &str, errors: &mut FormErrors) {
     if username.trim().is_empty() {
@@ -236,6 +285,29 @@ mod tests {
             let mut errors = FormErrors::default();
             assert_eq!(check_payee_number(number, &mut errors), None);
             assert!(errors.get("account_number").is_some(), "{number:?}");
+        }
+    }
+
+    #[test]
+    fn statement_periods_are_whole_days_up_to_a_year() {
+        let day = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+        let mut errors = FormErrors::default();
+        assert_eq!(
+            check_statement_period("2024-01-01", "2024-12-31", &mut errors),
+            Some((day("2024-01-01"), day("2024-12-31")))
+        );
+        assert!(errors.is_empty());
+        for (from, to, field) in [
+            ("", "2026-11-01", "from"),
+            ("2026-11-01", "", "to"),
+            ("2026-02-30", "2026-03-01", "from"),
+            ("01/11/2026", "2026-11-30", "from"),
+            ("2026-11-02", "2026-11-01", "to"),
+            ("2025-01-01", "2026-01-02", "to"),
+        ] {
+            let mut errors = FormErrors::default();
+            assert_eq!(check_statement_period(from, to, &mut errors), None);
+            assert!(errors.get(field).is_some(), "{from}..{to}");
         }
     }
 }

@@ -14,6 +14,7 @@ mod open_account;
 mod payees;
 mod settings;
 mod state;
+mod statement;
 mod transfer;
 mod views;
 
@@ -36,6 +37,7 @@ pub fn routes(state: WebState) -> Router {
             get(open_account::form).post(open_account::submit),
         )
         .route("/accounts/{id}", get(accounts::show))
+        .route("/accounts/{id}/statement.csv", get(statement::download))
         .route("/transfer", get(transfer::form).post(transfer::review))
         .route("/transfer/confirm", post(transfer::confirm))
         .route("/payees", get(payees::list).post(payees::add))

@@ -10,6 +10,7 @@ mod security;
 mod sessions;
 mod sign_in;
 mod split_mode;
+mod statement;
 mod transfer;
 
 use reqwest::StatusCode;
