@@ -6,7 +6,9 @@ use crate::auth::Auth;
 use crate::cache::{Cache, CachedReads};
 use crate::config::Config;
 use crate::error::Error;
-use crate::ledger::{DepositRequest, Ledger, Posted, TransferRequest, UserId};
+use crate::ledger::{
+    Account, AccountType, DepositRequest, Ledger, Posted, TransferRequest, UserId,
+};
 use crate::metrics::Metrics;
 
 /// What resolvers and handlers work with. Cheap to clone.
@@ -53,6 +55,18 @@ impl Services {
             .in_current_span(),
         ))
         .await
+    }
+
+    /// Opens an account; the customer's cached reads (their list of accounts) are
+    /// stale from the commit on.
+    pub async fn open_account(
+        &self,
+        user_id: UserId,
+        kind: AccountType,
+    ) -> Result<Account, Error> {
+        let account = self.ledger.open_account(user_id, kind).await?;
+        self.reads.invalidate(&[user_id]).await;
+        Ok(account)
     }
 
     async fn detached(

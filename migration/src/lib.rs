@@ -6,6 +6,7 @@ mod m20261126_000001_create_users;
 mod m20261126_000002_create_accounts;
 mod m20261126_000003_create_transactions;
 mod m20261129_000004_create_bank_identity;
+mod m20261129_000005_create_payees;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_create_accounts::Migration),
             Box::new(m20261126_000003_create_transactions::Migration),
             Box::new(m20261129_000004_create_bank_identity::Migration),
+            Box::new(m20261129_000005_create_payees::Migration),
         ]
     }
 }

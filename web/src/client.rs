@@ -1,12 +1,15 @@
-//! The GraphQL client: one typed operation per file under `queries/`, checked against
-//! `schema.graphql` at compile time, sent over one pooled HTTP client.
+//! The api client: one typed GraphQL operation per file under `queries/`, checked
+//! against `schema.graphql` at compile time, and the one REST call the pages make (an
+//! account's statement as CSV, streamed), sent over one pooled HTTP client.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::NaiveDate;
 use graphql_client::GraphQLQuery;
-use reqwest::Url;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
+use reqwest::{RequestBuilder, StatusCode, Url};
+use serde::Deserialize;
 
 use tracing::Instrument;
 
@@ -20,6 +23,10 @@ use crate::metrics::WebMetrics;
 
 /// How long one api call may take before the page says the bank is unavailable.
 pub const API_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a statement may take to arrive, from the request to its last byte: a year of
+/// a busy account streams for longer than a page's call may take.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Custom scalars travel as strings: money is never a float here.
 pub type Money = String;
@@ -50,6 +57,10 @@ operation!(
     CreateReadOnlyToken,
     "queries/create_read_only_token.graphql"
 );
+operation!(Payees, "queries/payees.graphql");
+operation!(AddPayee, "queries/add_payee.graphql");
+operation!(RemovePayee, "queries/remove_payee.graphql");
+operation!(OpenAccount, "queries/open_account.graphql");
 
 /// Who is asking: the session token (if signed in), the trace to continue, and where
 /// the browser's request came from.
@@ -142,30 +153,15 @@ impl ApiClient {
         body: graphql_client::QueryBody<Q::Variables>,
         span: &tracing::Span,
     ) -> Result<Q::ResponseData, Error> {
-        let mut request = self.http.post(self.graphql.clone()).json(&body);
-        if let Some(token) = &caller.token {
-            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
-        }
-        // The api throttles sign-ins by the browser's address; it believes this header
-        // because this server is one of its trusted proxies. One address, worked out
-        // here by the same rule, so nothing the browser wrote passes through unchecked.
-        if let Some(origin) = &caller.origin {
-            let client = origin.client(&self.trusted_proxies);
-            request = request.header("x-forwarded-for", client.to_string());
-        }
-        // This call's own span continues the page's trace; without an exporter it has no
-        // trace context, and the caller's traceparent is passed on as it came.
-        let mut headers = reqwest::header::HeaderMap::new();
-        inject_trace(span, &mut headers);
-        match (headers.get("traceparent"), &caller.traceparent) {
-            (Some(own), _) => request = request.header("traceparent", own.clone()),
-            (None, Some(incoming)) => request = request.header("traceparent", incoming.clone()),
-            (None, None) => {}
-        }
-        let response = request.send().await.map_err(|e| {
-            tracing::warn!(error = %e, operation = body.operation_name, "api call failed");
-            Error::Unavailable
-        })?;
+        let request = self.http.post(self.graphql.clone()).json(&body);
+        let response = self
+            .on_behalf_of(request, caller, span)
+            .send()
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, operation = body.operation_name, "api call failed");
+                Error::Unavailable
+            })?;
         let status = response.status();
         if status.is_server_error() {
             tracing::warn!(%status, operation = body.operation_name, "api answered an error");
@@ -220,6 +216,93 @@ impl ApiClient {
         })
     }
 
+    /// The token, the browser's address and the trace, on a request to the api.
+    fn on_behalf_of(
+        &self,
+        mut request: RequestBuilder,
+        caller: &Caller,
+        span: &tracing::Span,
+    ) -> RequestBuilder {
+        if let Some(token) = &caller.token {
+            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        // The api throttles sign-ins by the browser's address; it believes this header
+        // because this server is one of its trusted proxies. One address, worked out
+        // here by the same rule, so nothing the browser wrote passes through unchecked.
+        if let Some(origin) = &caller.origin {
+            let client = origin.client(&self.trusted_proxies);
+            request = request.header("x-forwarded-for", client.to_string());
+        }
+        // This call's own span continues the page's trace; without an exporter it has no
+        // trace context, and the caller's traceparent is passed on as it came.
+        let mut headers = reqwest::header::HeaderMap::new();
+        inject_trace(span, &mut headers);
+        match (headers.get("traceparent"), &caller.traceparent) {
+            (Some(own), _) => request.header("traceparent", own.clone()),
+            (None, Some(incoming)) => request.header("traceparent", incoming.clone()),
+            (None, None) => request,
+        }
+    }
+
+    /// One account's statement from `from` to `to` (whole UTC days) as the api's CSV
+    /// (`GET /api/accounts/{id}/statement.csv`): the response as soon as its headers are
+    /// in, its body still arriving, so the caller can pass it on or read it a chunk at a
+    /// time. Allowed [`STATEMENT_TIMEOUT`] to its last byte rather than [`API_TIMEOUT`].
+    /// A refusal (`{detail, code}`) becomes the web error for its code. `account_id` must
+    /// be digits (the pages check it first).
+    pub async fn statement(
+        &self,
+        caller: &Caller,
+        account_id: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<reqwest::Response, Error> {
+        const OPERATION: &str = "Statement";
+        let span = tracing::info_span!(
+            target: "banking",
+            "api.call",
+            otel.name = "GET /api/accounts/{id}/statement.csv",
+            otel.kind = "client",
+            graphql.operation = OPERATION,
+        );
+        let mut url = self.graphql.clone();
+        url.set_path(&format!("/api/accounts/{account_id}/statement.csv"));
+        url.set_query(Some(&format!(
+            "from={}&to={}",
+            from.format("%Y-%m-%d"),
+            to.format("%Y-%m-%d")
+        )));
+        let request = self.http.get(url).timeout(STATEMENT_TIMEOUT);
+        let result = async {
+            let response = self
+                .on_behalf_of(request, caller, &span)
+                .send()
+                .await
+                .map_err(|e| {
+                    tracing::warn!(error = %e, operation = OPERATION, "api call failed");
+                    Error::Unavailable
+                })?;
+            let status = response.status();
+            if status.is_success() {
+                return Ok(response);
+            }
+            if status.is_server_error() {
+                tracing::warn!(%status, operation = OPERATION, "api answered an error");
+                return Err(Error::Unavailable);
+            }
+            Err(refusal(status, response).await)
+        }
+        .instrument(span.clone())
+        .await;
+        if let Some(metrics) = &self.metrics {
+            metrics.api_call(
+                OPERATION,
+                result.as_ref().err().map_or("ok", |e| e.code().as_str()),
+            );
+        }
+        result
+    }
+
     /// Whether the api answers its readiness check.
     pub async fn ready(&self) -> bool {
         match self
@@ -235,6 +318,30 @@ impl ApiClient {
                 false
             }
         }
+    }
+}
+
+/// A REST refusal's body.
+#[derive(Deserialize)]
+struct Refusal {
+    code: String,
+    #[serde(default)]
+    detail: String,
+}
+
+/// The web error for a REST refusal: its `code`, or failing that its status.
+async fn refusal(status: StatusCode, response: reqwest::Response) -> Error {
+    let body = response.bytes().await.unwrap_or_default();
+    match serde_json::from_slice::<Refusal>(&body) {
+        Ok(refusal) => Error::from_api(&refusal.code, &refusal.detail),
+        Err(_) => match status {
+            StatusCode::UNAUTHORIZED => Error::SessionEnded,
+            StatusCode::NOT_FOUND => Error::NotFound(String::new()),
+            _ => {
+                tracing::error!(%status, "the api refused a statement without a code");
+                Error::Internal
+            }
+        },
     }
 }
 

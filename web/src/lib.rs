@@ -2,6 +2,7 @@
 //! session holding the api's token, CSRF protection on every form, and — with the
 //! `embedded` feature — the all-in-one that runs the api in the same process.
 
+pub mod chart;
 pub mod client;
 pub mod client_address;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod pages;
 pub mod render;
 pub mod session;
 pub mod startup;
+pub mod statement;
 pub mod static_files;
 
 pub use config::Config;

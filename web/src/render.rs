@@ -14,7 +14,8 @@ pub struct Layout {
     pub title: String,
     pub csrf: String,
     pub signed_in: bool,
-    /// Which main navigation item is current: "accounts", "transfer", "deposit", "settings".
+    /// Which main navigation item is current: "accounts", "transfer", "payees", "deposit",
+    /// "settings".
     pub nav: &'static str,
     pub css: &'static str,
 }

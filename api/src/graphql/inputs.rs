@@ -20,6 +20,14 @@ pub struct TransferInput {
 }
 
 #[derive(InputObject)]
+pub struct AddPayeeInput {
+    /// 1 to 60 characters.
+    pub name: String,
+    /// 10 digits; spaces and dashes are ignored.
+    pub account_number: String,
+}
+
+#[derive(InputObject)]
 pub struct DepositInput {
     pub account_id: ID,
     pub amount: Money,

@@ -25,11 +25,16 @@ pub const MAX_COMPLEXITY: usize = 2000;
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::UserQuery, query::AccountQuery);
+pub struct QueryRoot(query::UserQuery, query::AccountQuery, query::PayeeQuery);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(mutation::AuthMutation, mutation::LedgerMutation);
+pub struct MutationRoot(
+    mutation::AuthMutation,
+    mutation::LedgerMutation,
+    mutation::AccountMutation,
+    mutation::PayeeMutation,
+);
 
 pub type BankSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

@@ -24,6 +24,37 @@ impl From<ledger::AccountType> for AccountType {
     }
 }
 
+impl From<AccountType> for ledger::AccountType {
+    fn from(t: AccountType) -> ledger::AccountType {
+        match t {
+            AccountType::Checking => ledger::AccountType::Checking,
+            AccountType::Savings => ledger::AccountType::Savings,
+        }
+    }
+}
+
+/// A saved payee of the signed-in customer.
+pub struct Payee(pub ledger::Payee);
+
+#[Object]
+impl Payee {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn account_number(&self) -> &str {
+        &self.0.account_number
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
 pub struct User(pub ledger::User);
 
 #[Object]
@@ -49,6 +80,12 @@ impl User {
     async fn accounts(&self, ctx: &Context<'_>) -> Result<Vec<Account>, Error> {
         let accounts = state(ctx).reads.accounts(self.0.id).await?;
         Ok(accounts.into_iter().map(Account).collect())
+    }
+
+    /// Their saved payees, newest first.
+    async fn payees(&self, ctx: &Context<'_>) -> Result<Vec<Payee>, Error> {
+        let payees = state(ctx).ledger.payees(self.0.id).await?;
+        Ok(payees.into_iter().map(Payee).collect())
     }
 }
 

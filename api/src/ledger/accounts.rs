@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use entities::accounts;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::error::is_unique_violation;
@@ -65,11 +66,30 @@ impl TryFrom<accounts::Model> for Account {
     }
 }
 
+/// The accounts one customer may hold.
+pub const MAX_ACCOUNTS: u64 = 5;
+
 impl Ledger {
+    /// Opens another account for the customer, empty, with a fresh number. At most
+    /// [`MAX_ACCOUNTS`] each: counted under a lock on the customer's row, so two requests
+    /// at once cannot both open the fifth.
     #[tracing::instrument(skip(self))]
     pub async fn open_account(&self, user_id: UserId, kind: AccountType) -> Result<Account, Error> {
         let _gate = self.writes.enter().await;
-        self.open_account_in(&self.db, user_id, kind).await
+        let txn = self.begin_write().await?;
+        lock_customer(&txn, user_id).await?;
+        let held = accounts::Entity::find()
+            .filter(accounts::Column::UserId.eq(user_id))
+            .count(&txn)
+            .await?;
+        if held >= MAX_ACCOUNTS {
+            return Err(Error::InvalidInput(format!(
+                "a customer may hold at most {MAX_ACCOUNTS} accounts"
+            )));
+        }
+        let account = self.open_account_in(&txn, user_id, kind).await?;
+        txn.commit().await?;
+        Ok(account)
     }
 
     pub(crate) async fn open_account_in(
@@ -142,4 +162,16 @@ impl Ledger {
             .map(|a| (AccountId(a.id), a.account_number))
             .collect())
     }
+}
+
+/// Locks the customer's row until the transaction ends: the writes that count what a
+/// customer holds (accounts, payees) queue behind each other. On SQLite, where rows have
+/// no locks, the write gate already serialises every write.
+pub(crate) async fn lock_customer(conn: &impl ConnectionTrait, user_id: UserId) -> Result<(), Error> {
+    entities::users::Entity::find_by_id(user_id.0)
+        .lock_exclusive()
+        .one(conn)
+        .await?
+        .map(|_| ())
+        .ok_or(Error::NotFound("user"))
 }

@@ -24,6 +24,19 @@ macro_rules! id {
             }
         }
 
+        impl $name {
+            /// An id a client sent as a string (a GraphQL `ID`, a REST path segment or
+            /// parameter) in the input named `input_name`.
+            pub fn parse(input: &str, input_name: &str) -> Result<$name, Error> {
+                input
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|id| *id > 0)
+                    .map($name)
+                    .ok_or_else(|| Error::InvalidInput(format!("{input_name} is not a valid id")))
+            }
+        }
+
         /// Lets a query compare a column with the id (`Column::UserId.eq(user_id)`).
         impl From<$name> for Value {
             fn from(id: $name) -> Value {
@@ -41,16 +54,7 @@ id!(
     /// An account: `accounts.id`.
     AccountId
 );
-
-impl AccountId {
-    /// An account id a client sent as a string (a GraphQL `ID`, a REST parameter) in the
-    /// input named `input_name`.
-    pub fn parse(input: &str, input_name: &str) -> Result<AccountId, Error> {
-        input
-            .parse::<i64>()
-            .ok()
-            .filter(|id| *id > 0)
-            .map(AccountId)
-            .ok_or_else(|| Error::InvalidInput(format!("{input_name} is not a valid id")))
-    }
-}
+id!(
+    /// A saved payee: `payees.id`.
+    PayeeId
+);

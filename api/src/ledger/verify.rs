@@ -1,11 +1,12 @@
 //! The bank's invariant, checkable at any moment on a consistent snapshot:
-//! total money = total deposits, and each balance = credits − debits.
+//! total money = total deposits, each balance = credits − debits, nothing negative, and
+//! no customer holding more accounts or payees than allowed.
 
 use sea_orm::{
     AccessMode, DbBackend, FromQueryResult, IsolationLevel, Statement, TransactionTrait,
 };
 
-use super::{AccountId, Error, Ledger};
+use super::{AccountId, Error, Ledger, MAX_ACCOUNTS, MAX_PAYEES, UserId};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Discrepancy {
@@ -19,6 +20,16 @@ pub enum Discrepancy {
     },
     /// A balance below zero.
     Negative { account_id: AccountId, balance: i64 },
+    /// A customer with more than `MAX_ACCOUNTS` accounts.
+    TooManyAccounts { user_id: UserId, count: i64 },
+    /// A customer with more than `MAX_PAYEES` payees.
+    TooManyPayees { user_id: UserId, count: i64 },
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Holding {
+    user_id: i64,
+    count: i64,
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -69,6 +80,17 @@ impl Ledger {
         ))
         .all(&txn)
         .await?;
+        let holdings = |table: &str, max: u64| {
+            Holding::find_by_statement(Statement::from_string(
+                backend,
+                format!(
+                    "SELECT user_id, CAST(COUNT(*) AS BIGINT) AS count FROM {table} \
+                     GROUP BY user_id HAVING COUNT(*) > {max} ORDER BY user_id"
+                ),
+            ))
+        };
+        let many_accounts = holdings("accounts", MAX_ACCOUNTS).all(&txn).await?;
+        let many_payees = holdings("payees", MAX_PAYEES).all(&txn).await?;
         txn.commit().await?;
 
         let mut found = Vec::new();
@@ -93,6 +115,14 @@ impl Ledger {
                 });
             }
         }
+        found.extend(many_accounts.into_iter().map(|h| Discrepancy::TooManyAccounts {
+            user_id: UserId(h.user_id),
+            count: h.count,
+        }));
+        found.extend(many_payees.into_iter().map(|h| Discrepancy::TooManyPayees {
+            user_id: UserId(h.user_id),
+            count: h.count,
+        }));
         Ok(found)
     }
 }

@@ -2,6 +2,7 @@
 //! as GraphQL, in the shapes the original clients expect.
 
 mod extract;
+mod statement;
 
 use axum::Router;
 use axum::extract::{Query, State};
@@ -25,6 +26,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/users/me", get(me))
         .route("/api/accounts", get(accounts))
         .route("/api/transactions", get(transactions).post(transfer))
+        .route(
+            "/api/accounts/{id}/statement.csv",
+            get(statement::statement_csv),
+        )
 }
 
 #[derive(Deserialize)]

@@ -18,6 +18,9 @@ pub const ACCOUNT_NUMBER_DIGITS: usize = 10;
 /// A description's length in characters.
 pub const DESCRIPTION_MAX_CHARS: usize = 140;
 
+/// A saved payee's name, in characters.
+pub const PAYEE_NAME_LENGTH: RangeInclusive<usize> = 1..=60;
+
 /// A username as stored: trimmed, lower-cased, 3 to 32 of `a-z 0-9 . _ -`, starting with
 /// a letter or digit. `None` when the input cannot be one.
 pub fn username(input: &str) -> Option<String> {
@@ -89,6 +92,32 @@ pub fn description(input: &str) -> Result<Option<&str>, DescriptionError> {
     Ok(Some(text))
 }
 
+/// Why a payee's name is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameError {
+    Empty,
+    TooLong,
+    /// A control character, or one that reorders the text around it.
+    Forbidden,
+}
+
+/// A payee's name, trimmed: 1 to 60 characters, none of them control characters or ones
+/// that reorder the text around them (the name is shown back on forms and in lists).
+pub fn payee_name(input: &str) -> Result<&str, NameError> {
+    let name = input.trim();
+    let chars = name.chars().count();
+    if chars < *PAYEE_NAME_LENGTH.start() {
+        return Err(NameError::Empty);
+    }
+    if chars > *PAYEE_NAME_LENGTH.end() {
+        return Err(NameError::TooLong);
+    }
+    if name.chars().any(|c| c.is_control() || reorders(c)) {
+        return Err(NameError::Forbidden);
+    }
+    Ok(name)
+}
+
 /// Characters that reorder or break the text around them when shown: bidirectional
 /// embeddings, overrides, isolates and marks (`"\u{202e}gnp.exe"` shows as `exe.png`), and
 /// the line and paragraph separators. The recipient sees a description the sender wrote,
@@ -133,6 +162,15 @@ mod tests {
         );
         assert_eq!(account_number("123456789"), None);
         assert_eq!(account_number("12345678901"), None);
+    }
+
+    #[test]
+    fn payee_names() {
+        assert_eq!(payee_name("  Ana María "), Ok("Ana María"));
+        assert_eq!(payee_name("   "), Err(NameError::Empty));
+        assert_eq!(payee_name(&"ñ".repeat(60)).map(str::len), Ok(120));
+        assert_eq!(payee_name(&"ñ".repeat(61)), Err(NameError::TooLong));
+        assert_eq!(payee_name("Bob\u{202e}"), Err(NameError::Forbidden));
     }
 
     #[test]

@@ -1,9 +1,22 @@
 //! A submitted form's problems, and the checks every form applies before anything is
 //! sent: the shared input rules (`banking_common::rules`) worded for the person typing.
 
-use banking_common::rules::text::{self, DescriptionError};
+use banking_common::rules::text::{self, DescriptionError, NameError};
+use chrono::NaiveDate;
 
 use crate::format;
+
+/// The most payees a customer may save: the api's limit (`MAX_PAYEES` in
+/// `api/src/ledger/payees.rs`), named here only in messages.
+pub const MAX_PAYEES: usize = 50;
+
+/// The most accounts a customer may hold: the api's limit (`MAX_ACCOUNTS` in
+/// `api/src/ledger/accounts.rs`), named here only in messages.
+pub const MAX_ACCOUNTS: usize = 5;
+
+/// The longest period one statement covers, in days: the api's limit (`MAX_PERIOD_DAYS`
+/// in `api/src/ledger/statement.rs`), checked here first so the form can say so.
+pub const STATEMENT_MAX_DAYS: i64 = 366;
 
 /// One message of a form: the field it belongs to (its `id`) and what to do about it.
 pub struct FieldError {
@@ -115,6 +128,79 @@ pub fn check_account_number(
     number
 }
 
+/// A payee's account-number field (`account_number`): its 10 digits, or a message.
+pub fn check_payee_number(input: &str, errors: &mut FormErrors) -> Option<String> {
+    if input.trim().is_empty() {
+        errors.add("account_number", "Enter the payee's account number");
+        return None;
+    }
+    check_account_number(input, "account_number", errors)
+}
+
+/// A payee's name field (`name`), trimmed, by the shared rule.
+pub fn check_payee_name(input: &str, errors: &mut FormErrors) -> Option<String> {
+    match text::payee_name(input) {
+        Ok(name) => return Some(name.to_owned()),
+        Err(NameError::Empty) => errors.add("name", "Enter the payee's name"),
+        Err(NameError::TooLong) => errors.add(
+            "name",
+            format!(
+                "Payee name must be {} characters or fewer",
+                text::PAYEE_NAME_LENGTH.end()
+            ),
+        ),
+        Err(NameError::Forbidden) => errors.add(
+            "name",
+            "Payee name must not contain line breaks or control characters",
+        ),
+    }
+    None
+}
+
+/// The statement form's two dates (`from`, `to`, as a date field sends them:
+/// `2026-11-01`): the period, or messages beside the fields.
+pub fn check_statement_period(
+    from: &str,
+    to: &str,
+    errors: &mut FormErrors,
+) -> Option<(NaiveDate, NaiveDate)> {
+    let date = |input: &str, field: &'static str, which: &str, errors: &mut FormErrors| {
+        let input = input.trim();
+        if input.is_empty() {
+            errors.add(field, format!("Enter the date the statement {which}"));
+            return None;
+        }
+        let parsed = NaiveDate::parse_from_str(input, "%Y-%m-%d").ok();
+        if parsed.is_none() {
+            errors.add(
+                field,
+                format!("The date the statement {which} must be a real date, like 2026-11-01"),
+            );
+        }
+        parsed
+    };
+    let from = date(from, "from", "starts", errors);
+    let to = date(to, "to", "ends", errors);
+    let (from, to) = (from?, to?);
+    if from > to {
+        errors.add(
+            "to",
+            "The date the statement ends must be the same as or after the date it starts",
+        );
+        return None;
+    }
+    if to.signed_duration_since(from).num_days() + 1 > STATEMENT_MAX_DAYS {
+        errors.add(
+            "to",
+            format!(
+                "A statement can cover up to {STATEMENT_MAX_DAYS} days. Choose a shorter period"
+            ),
+        );
+        return None;
+    }
+    Some((from, to))
+}
+
 /// The sign-up username field.
 pub fn check_username(username: &str, errors: &mut FormErrors) {
     if username.trim().is_empty() {
@@ -164,5 +250,64 @@ pub fn check_password(password: &str, errors: &mut FormErrors) {
                 text::PASSWORD_LENGTH.end()
             ),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payee_fields_follow_the_shared_rules() {
+        let mut errors = FormErrors::default();
+        assert_eq!(
+            check_payee_name("  Ana María ", &mut errors).as_deref(),
+            Some("Ana María")
+        );
+        assert_eq!(
+            check_payee_number("1234 567-890", &mut errors).as_deref(),
+            Some("1234567890")
+        );
+        assert!(errors.is_empty());
+        for (name, message) in [
+            ("", "Enter the payee's name"),
+            (&"x".repeat(61), "60 characters or fewer"),
+            ("Bob\u{202e}", "control characters"),
+        ] {
+            let mut errors = FormErrors::default();
+            assert_eq!(check_payee_name(name, &mut errors), None);
+            assert!(
+                errors.get("name").is_some_and(|m| m.contains(message)),
+                "{name:?}"
+            );
+        }
+        for number in ["", "12345", "12345678901"] {
+            let mut errors = FormErrors::default();
+            assert_eq!(check_payee_number(number, &mut errors), None);
+            assert!(errors.get("account_number").is_some(), "{number:?}");
+        }
+    }
+
+    #[test]
+    fn statement_periods_are_whole_days_up_to_a_year() {
+        let day = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+        let mut errors = FormErrors::default();
+        assert_eq!(
+            check_statement_period("2024-01-01", "2024-12-31", &mut errors),
+            Some((day("2024-01-01"), day("2024-12-31")))
+        );
+        assert!(errors.is_empty());
+        for (from, to, field) in [
+            ("", "2026-11-01", "from"),
+            ("2026-11-01", "", "to"),
+            ("2026-02-30", "2026-03-01", "from"),
+            ("01/11/2026", "2026-11-30", "from"),
+            ("2026-11-02", "2026-11-01", "to"),
+            ("2025-01-01", "2026-01-02", "to"),
+        ] {
+            let mut errors = FormErrors::default();
+            assert_eq!(check_statement_period(from, to, &mut errors), None);
+            assert!(errors.get(field).is_some(), "{from}..{to}");
+        }
     }
 }

@@ -10,8 +10,11 @@ mod dashboard;
 mod deposit;
 mod form;
 mod health;
+mod open_account;
+mod payees;
 mod settings;
 mod state;
+mod statement;
 mod transfer;
 mod views;
 
@@ -29,9 +32,16 @@ pub fn routes(state: WebState) -> Router {
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/signup", get(auth::signup_form).post(auth::signup))
         .route("/logout", post(auth::logout))
+        .route(
+            "/accounts/open",
+            get(open_account::form).post(open_account::submit),
+        )
         .route("/accounts/{id}", get(accounts::show))
+        .route("/accounts/{id}/statement.csv", get(statement::download))
         .route("/transfer", get(transfer::form).post(transfer::review))
         .route("/transfer/confirm", post(transfer::confirm))
+        .route("/payees", get(payees::list).post(payees::add))
+        .route("/payees/{id}/remove", post(payees::remove))
         .route("/deposit", get(deposit::form).post(deposit::submit))
         .route("/settings", get(settings::show))
         .route("/settings/token", post(settings::create_token))

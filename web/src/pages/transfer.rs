@@ -1,5 +1,9 @@
 //! `/transfer`: the details (one form) → check them (review) → send (confirm).
 //!
+//! The recipient is a saved payee (radio buttons, `payee`, valued with the account
+//! number) or a number typed in `to`: a typed number wins. The done page offers to save
+//! a number that is not a saved payee yet (the form posts to `/payees`).
+//!
 //! The form gets an idempotency key when it is first shown; the key travels in a hidden
 //! field through review and confirm, so a double submit or a browser retry of the confirm
 //! reaches the api with the same key and moves the money once.
@@ -21,7 +25,7 @@ use super::form::{
     FormErrors, check_account_number, check_amount, check_description, idempotency_key, valid_key,
 };
 use super::state::WebState;
-use super::views::{AccountChoice, account_choices};
+use super::views::{AccountChoice, PayeeChoice, account_choices, payee_choices};
 
 /// The transfer form as sent (every field a string, so nothing fails to parse: each
 /// problem becomes a message beside its field).
@@ -30,6 +34,8 @@ use super::views::{AccountChoice, account_choices};
 pub struct TransferForm {
     from: String,
     to: String,
+    /// A saved payee's account number, used when `to` is blank.
+    payee: String,
     amount: String,
     description: String,
     key: String,
@@ -40,7 +46,9 @@ pub struct TransferForm {
 pub struct TransferPage {
     layout: Layout,
     errors: FormErrors,
+    notice: Option<&'static str>,
     accounts: Vec<AccountChoice>,
+    payees: Vec<PayeeChoice>,
     form: TransferForm,
 }
 
@@ -51,6 +59,8 @@ pub struct ReviewPage {
     form: TransferForm,
     from_label: String,
     to_display: String,
+    /// The saved payee with this number, if there is one.
+    to_name: Option<String>,
     amount_display: String,
     description: Option<String>,
     /// `/transfer?…` with these details filled in, for the "Change" links.
@@ -66,6 +76,9 @@ pub struct DonePage {
     from_label: String,
     reference: String,
     description: Option<String>,
+    /// The number, when it is neither a saved payee nor one of the customer's own
+    /// accounts: the "Save this payee" form is shown for it.
+    save_number: Option<String>,
 }
 
 /// A transfer that passed the local checks.
@@ -76,14 +89,30 @@ struct Checked {
     description: Option<String>,
 }
 
+#[derive(Deserialize, Default)]
+pub struct NoticeQuery {
+    saved: Option<String>,
+}
+
+/// The customer's accounts and saved payees, for the form's choices.
+async fn choices(
+    state: &WebState,
+    caller: &crate::client::Caller,
+) -> Result<(Vec<AccountChoice>, Vec<PayeeChoice>), Error> {
+    let (accounts, payees) =
+        tokio::join!(account_choices(state, caller), payee_choices(state, caller));
+    Ok((accounts?, payees?))
+}
+
 pub async fn form(
     State(state): State<WebState>,
     session: Session,
     trace: Trace,
     csrf: CsrfToken,
     query: Result<Query<TransferForm>, QueryRejection>,
+    notice: Result<Query<NoticeQuery>, QueryRejection>,
 ) -> Result<Response, Error> {
-    let accounts = account_choices(&state, &trace.with(&session)).await?;
+    let (accounts, payees) = choices(&state, &trace.with(&session)).await?;
     let mut form = query.map(|q| q.0).unwrap_or_default();
     if !valid_key(&form.key) {
         form.key = idempotency_key();
@@ -91,10 +120,13 @@ pub async fn form(
     if form.from.is_empty() && accounts.len() == 1 {
         form.from = accounts[0].id.clone();
     }
+    let saved = notice.ok().and_then(|q| q.0.saved).is_some();
     Ok(ok(&TransferPage {
         layout: Layout::new("Transfer money", &csrf, true).nav("transfer"),
         errors: FormErrors::default(),
+        notice: saved.then_some("Payee saved. You can choose them under Saved payees."),
         accounts,
+        payees,
         form,
     }))
 }
@@ -107,15 +139,18 @@ pub async fn review(
     csrf: CsrfToken,
     CsrfForm(mut form): CsrfForm<TransferForm>,
 ) -> Result<Response, Error> {
-    let accounts = account_choices(&state, &trace.with(&session)).await?;
+    let (accounts, payees) = choices(&state, &trace.with(&session)).await?;
     if !valid_key(&form.key) {
         form.key = idempotency_key();
     }
     let checked = match check(&form, &accounts) {
         Ok(checked) => checked,
-        Err(errors) => return Ok(refused(&csrf, errors, accounts, form)),
+        Err(errors) => return Ok(refused(&csrf, errors, accounts, payees, form)),
     };
-    form.to = checked.to.clone();
+    // A typed number is shown back as its digits; a chosen payee stays chosen.
+    if !form.to.trim().is_empty() {
+        form.to = checked.to.clone();
+    }
     form.amount = format::decimal(checked.amount_cents);
     form.description = checked.description.clone().unwrap_or_default();
     let change_href = format!(
@@ -126,6 +161,10 @@ pub async fn review(
         layout: Layout::new("Check your transfer", &csrf, true).nav("transfer"),
         from_label: checked.from.label(),
         to_display: format::account_number(&checked.to),
+        to_name: payees
+            .iter()
+            .find(|p| p.number == checked.to)
+            .map(|p| p.name.clone()),
         amount_display: format::money(checked.amount_cents, &checked.from.currency),
         description: checked.description,
         change_href,
@@ -142,18 +181,18 @@ pub async fn confirm(
     CsrfForm(mut form): CsrfForm<TransferForm>,
 ) -> Result<Response, Error> {
     let caller = trace.with(&session);
-    let accounts = account_choices(&state, &caller).await?;
+    let (accounts, payees) = choices(&state, &caller).await?;
     if !valid_key(&form.key) {
         form.key = idempotency_key();
         let errors = FormErrors::one(
             "from",
             "This form could not be used. Check the details and try again",
         );
-        return Ok(refused(&csrf, errors, accounts, form));
+        return Ok(refused(&csrf, errors, accounts, payees, form));
     }
     let checked = match check_for_confirm(&form, &accounts) {
         Ok(checked) => checked,
-        Err(errors) => return Ok(refused(&csrf, errors, accounts, form)),
+        Err(errors) => return Ok(refused(&csrf, errors, accounts, payees, form)),
     };
     let variables = transfer::Variables {
         input: transfer::TransferInput {
@@ -168,7 +207,10 @@ pub async fn confirm(
     match state.api.run::<Transfer>(&caller, variables).await {
         Ok(data) => {
             let tx = data.transfer;
+            let known = payees.iter().any(|p| p.number == tx.to_account_number)
+                || accounts.iter().any(|a| a.number == tx.to_account_number);
             return Ok(ok(&DonePage {
+                save_number: (!known).then(|| tx.to_account_number.clone()),
                 layout: Layout::new("Transfer complete", &csrf, true).nav("transfer"),
                 amount: format::api_money(&tx.amount, &checked.from.currency),
                 to_display: format::account_number(&tx.to_account_number),
@@ -199,7 +241,7 @@ pub async fn confirm(
         }
         Err(other) => return Err(other),
     }
-    Ok(refused(&csrf, errors, accounts, form))
+    Ok(refused(&csrf, errors, accounts, payees, form))
 }
 
 /// The form again, with what to fix.
@@ -207,6 +249,7 @@ fn refused(
     csrf: &CsrfToken,
     errors: FormErrors,
     accounts: Vec<AccountChoice>,
+    payees: Vec<PayeeChoice>,
     form: TransferForm,
 ) -> Response {
     html(
@@ -214,10 +257,21 @@ fn refused(
         &TransferPage {
             layout: Layout::new("Transfer money", csrf, true).nav("transfer"),
             errors,
+            notice: None,
             accounts,
+            payees,
             form,
         },
     )
+}
+
+/// The recipient's number as sent: a typed number wins, else the chosen payee's.
+fn recipient(form: &TransferForm) -> &str {
+    if form.to.trim().is_empty() {
+        &form.payee
+    } else {
+        &form.to
+    }
 }
 
 /// Which field an api refusal is about, from its message.
@@ -242,7 +296,7 @@ fn check(form: &TransferForm, accounts: &[AccountChoice]) -> Result<Checked, For
     } else if from.is_none() {
         errors.add("from", "Select one of your accounts");
     }
-    let to = check_account_number(&form.to, "to", &mut errors);
+    let to = check_account_number(recipient(form), "to", &mut errors);
     if let (Some(from), Some(to)) = (from, &to)
         && &from.number == to
     {
@@ -318,6 +372,7 @@ mod tests {
         TransferForm {
             from: from.into(),
             to: to.into(),
+            payee: String::new(),
             amount: amount.into(),
             description: description.into(),
             key: "k".repeat(32),
@@ -331,6 +386,25 @@ mod tests {
         assert_eq!(checked.to, "2222222222");
         assert_eq!(checked.amount_cents, 1250);
         assert_eq!(checked.description.as_deref(), Some("Rent"));
+    }
+
+    #[test]
+    fn a_typed_number_wins_over_a_chosen_payee() {
+        let mut chosen = form("1", "", "1", "");
+        chosen.payee = "3333333333".into();
+        let checked = check(&chosen, &accounts()).unwrap_or_else(|_| panic!("valid"));
+        assert_eq!(checked.to, "3333333333");
+        chosen.to = "2222 222 222".into();
+        let checked = check(&chosen, &accounts()).unwrap_or_else(|_| panic!("valid"));
+        assert_eq!(checked.to, "2222222222");
+        // Neither: the number is asked for, as before.
+        match check(&form("1", " ", "1", ""), &accounts()) {
+            Ok(_) => panic!("no recipient"),
+            Err(errors) => assert_eq!(
+                errors.get("to"),
+                Some("Enter the account number to send money to")
+            ),
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! What several pages show the same way: a line of history, an account as a choice.
+//! What several pages show the same way: a line of history, an account or a payee as a
+//! choice.
 
-use crate::client::{Accounts, Caller, accounts};
+use crate::client::{Accounts, Caller, Payees, accounts, payees};
 use crate::error::{Error, sentence};
 use crate::format;
 
@@ -108,6 +109,37 @@ pub async fn account_choices(
                 number: a.account_number,
                 currency: a.currency,
             }
+        })
+        .collect())
+}
+
+/// Whether a path segment can be an id of the api's (a positive whole number); anything
+/// else is no page at all.
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 18 && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// One of the signed-in customer's saved payees.
+#[derive(Clone)]
+pub struct PayeeChoice {
+    pub id: String,
+    pub name: String,
+    pub number: String,
+    /// `1234 567 890`
+    pub display_number: String,
+}
+
+/// The customer's saved payees, newest first.
+pub async fn payee_choices(state: &WebState, caller: &Caller) -> Result<Vec<PayeeChoice>, Error> {
+    let data = state.api.run::<Payees>(caller, payees::Variables).await?;
+    Ok(data
+        .payees
+        .into_iter()
+        .map(|p| PayeeChoice {
+            id: p.id,
+            name: p.name,
+            display_number: format::account_number(&p.account_number),
+            number: p.account_number,
         })
         .collect())
 }

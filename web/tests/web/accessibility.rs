@@ -413,8 +413,8 @@ async fn audit_every_state(audit: &mut Audit<'_>, app: &TestWeb) -> Step {
     audit.check("dashboard").await?;
 
     go(&format!("/accounts/{}", alice[0].0)).await?;
-    at(browser, "#account-balance", "Checking account").await?;
-    audit.check("account").await?;
+    at(browser, "svg.chart__svg", "Checking account").await?;
+    audit.check("account, with the balance chart").await?;
 
     go("/transfer").await?;
     at(browser, "#continue", "Transfer money").await?;
@@ -454,6 +454,52 @@ async fn audit_every_state(audit: &mut Audit<'_>, app: &TestWeb) -> Step {
     click(browser, "#deposit").await?;
     at(browser, ".panel__title", "Deposit received").await?;
     audit.check("deposit done").await?;
+
+    // Payees, and paying one.
+    go("/payees").await?;
+    at(browser, "#add-payee", "Payees").await?;
+    audit.check("payees, none saved").await?;
+    click(browser, "#add-payee").await?;
+    at(browser, ".error-summary", "Payees").await?;
+    audit.check("payees, with errors").await?;
+    fill(browser, "#name", "Bob").await?;
+    fill(browser, "#account_number", &bob[0].1).await?;
+    click(browser, "#add-payee").await?;
+    at(browser, ".notice", "Payees").await?;
+    audit.check("payees, one saved").await?;
+    go("/transfer").await?;
+    at(browser, "#payee", "Transfer money").await?;
+    audit.check("transfer, with saved payees").await?;
+    click(browser, "label[for=\"from\"]").await?;
+    click(browser, "label[for=\"payee\"]").await?;
+    fill(browser, "#amount", "1").await?;
+    click(browser, "#continue").await?;
+    at(browser, "#review-payee", "Check your transfer").await?;
+    audit.check("transfer review, to a saved payee").await?;
+
+    // Another account.
+    go("/accounts/open").await?;
+    at(browser, "#open", "Open an account").await?;
+    audit.check("open an account").await?;
+    click(browser, "#open").await?;
+    at(browser, ".error-summary", "Open an account").await?;
+    audit.check("open an account, with errors").await?;
+    click(browser, "label[for=\"type-savings\"]").await?;
+    click(browser, "#open").await?;
+    at(browser, "#move-money", "Savings account opened").await?;
+    audit.check("account opened").await?;
+    let opened = app.accounts("alice").await;
+    let (opened_id, _, _) = opened.last().ok_or("no accounts")?;
+    go(&format!("/accounts/{opened_id}")).await?;
+    at(browser, "#chart-empty", "Savings account").await?;
+    audit.check("account, no transactions to chart").await?;
+    go(&format!(
+        "/accounts/{}/statement.csv?from=2026-11-02&to=2026-11-01",
+        alice[0].0
+    ))
+    .await?;
+    at(browser, ".error-summary", "Checking account").await?;
+    audit.check("account, statement dates refused").await?;
 
     go("/settings").await?;
     at(browser, "#create-token", "Settings").await?;

@@ -1,6 +1,8 @@
 //! The pages in a real browser: headless Chromium driven through chromedriver, at a
 //! phone's width (375 px) and a laptop's (1280 px). Sign in, see the balances, transfer
-//! (form → review → confirm), see both sides change, a refused transfer, sign out.
+//! (form → review → confirm), see both sides change, a refused transfer, sign out. And
+//! the customer's own arrangements: pay a saved payee, save one from the done page, open
+//! a savings account and move money into it, see the balance chart, download a statement.
 //!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian's `chromium` and
 //! `chromium-driver`; `scripts/test` installs them). Without them the test fails under
@@ -21,17 +23,32 @@ use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn banking_in_a_browser_at_phone_width() {
-    browse(375, 812).await;
+    browse(375, 812, "browser", visit).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn banking_in_a_browser_at_laptop_width() {
-    browse(1280, 900).await;
+    browse(1280, 900, "browser", visit).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payees_accounts_and_statements_in_a_browser_at_phone_width() {
+    browse(375, 812, "browser-arrangements", arrangements).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payees_accounts_and_statements_in_a_browser_at_laptop_width() {
+    browse(1280, 900, "browser-arrangements", arrangements).await;
 }
 
 /// Drives one whole visit; returns the failure instead of panicking so the browser is
 /// always closed.
-async fn browse(width: u32, height: u32) {
+async fn browse(
+    width: u32,
+    height: u32,
+    name: &str,
+    journey: impl AsyncFnOnce(&Client, &TestWeb, &str, u32) -> Step,
+) {
     let Some((chromium, driver_path)) = browser_tools() else {
         return;
     };
@@ -39,9 +56,9 @@ async fn browse(width: u32, height: u32) {
     let app = TestWeb::spawn(testkit::Backend::Sqlite, None).await;
     let driver = start_driver(&driver_path).await;
     let browser = open_browser(&driver, &chromium, width, height).await;
-    let outcome = visit(&browser, &app, &driver.url, width).await;
+    let outcome = journey(&browser, &app, &driver.url, width).await;
     if outcome.is_err() {
-        keep_failure_screenshot(&browser, &format!("browser-{width}")).await;
+        keep_failure_screenshot(&browser, &format!("{name}-{width}")).await;
     }
     let _ = browser.close().await;
     drop(driver);
@@ -176,6 +193,209 @@ async fn visit(browser: &Client, app: &TestWeb, driver: &str, width: u32) -> Ste
     expect(body.contains("Concert tickets 🎵"), || {
         "bob's history".into()
     })?;
+    Ok(())
+}
+
+/// `1234567890` from `1234 567 890`.
+fn digits(shown: &str) -> String {
+    shown.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// Whether `css` matches nothing on the page (now, without waiting).
+async fn absent(browser: &Client, css: &str) -> Step<bool> {
+    let found = browser
+        .execute(
+            "return document.querySelector(arguments[0]) === null;",
+            vec![json!(css)],
+        )
+        .await
+        .map_err(fail(css))?;
+    Ok(found == json!(true))
+}
+
+/// Pays a saved payee, saves a new one from the done page, opens a savings account and
+/// moves money into it, reads the balance chart and downloads a statement.
+async fn arrangements(browser: &Client, app: &TestWeb, driver: &str, width: u32) -> Step {
+    let shot = |name: &'static str| screenshot(browser, driver, name, width);
+    let alice = app.accounts("alice").await;
+    let bob = app.accounts("bob").await;
+    let carol = app.accounts("carol").await;
+    sign_in(browser, app, "alice").await?;
+
+    // Save Bob as a payee from the Payees page.
+    click(browser, "a.nav__link[href=\"/payees\"]").await?;
+    let heading = text_of(browser, "h1").await?;
+    expect(heading == "Payees", || format!("heading {heading:?}"))?;
+    fill(browser, "#name", "Bob").await?;
+    fill(browser, "#account_number", &bob[0].1).await?;
+    click(browser, "#add-payee").await?;
+    let notice = text_of(browser, ".notice").await?;
+    expect(notice == "Payee saved.", || format!("notice: {notice}"))?;
+    let listed = text_of(browser, ".payee__name").await?;
+    expect(listed == "Bob", || format!("listed: {listed}"))?;
+    shot("payees").await?;
+
+    // Pay him by choosing him: no number typed.
+    browser
+        .goto(&app.url("/transfer"))
+        .await
+        .map_err(fail("open /transfer"))?;
+    click(browser, "label[for=\"from\"]").await?;
+    click(browser, "label[for=\"payee\"]").await?;
+    fill(browser, "#amount", "15.00").await?;
+    shot("transfer-payee").await?;
+    click(browser, "#continue").await?;
+    let payee = text_of(browser, "#review-payee").await?;
+    expect(payee == "Bob", || format!("review payee {payee:?}"))?;
+    click(browser, "#confirm").await?;
+    let done = text_of(browser, ".panel__title").await?;
+    expect(done == "Transfer complete", || {
+        format!("after confirm: {done}")
+    })?;
+    expect(absent(browser, "#save-payee").await?, || {
+        "a saved payee offered again".into()
+    })?;
+    let balances = app.balances("bob").await;
+    expect(balances[0] == "1215.50", || {
+        format!("bob's balances: {balances:?}")
+    })?;
+
+    // Pay Carol by number, then save her from the done page.
+    browser
+        .goto(&app.url("/transfer"))
+        .await
+        .map_err(fail("open /transfer"))?;
+    click(browser, "label[for=\"from\"]").await?;
+    fill(browser, "#to", &carol[0].1).await?;
+    fill(browser, "#amount", "5").await?;
+    click(browser, "#continue").await?;
+    text_of(browser, "#review-amount").await?;
+    click(browser, "#confirm").await?;
+    text_of(browser, "#save-payee").await?;
+    fill(browser, "#name", "Carol").await?;
+    shot("transfer-done-save-payee").await?;
+    click(browser, "#save-payee").await?;
+    let notice = text_of(browser, ".notice").await?;
+    expect(notice.starts_with("Payee saved."), || {
+        format!("notice: {notice}")
+    })?;
+    let at = path_of(browser).await?;
+    expect(at.starts_with("/transfer"), || {
+        format!("after saving at {at}")
+    })?;
+    text_of(
+        browser,
+        &format!("input[name=\"payee\"][value=\"{}\"]", carol[0].1),
+    )
+    .await?;
+
+    // Open a savings account from the dashboard and move money into it.
+    browser.goto(&app.url("/")).await.map_err(fail("open /"))?;
+    click(browser, "#open-account").await?;
+    let heading = text_of(browser, "h1").await?;
+    expect(heading == "Open an account", || {
+        format!("heading {heading:?}")
+    })?;
+    click(browser, "label[for=\"type-savings\"]").await?;
+    shot("open-account").await?;
+    click(browser, "#open").await?;
+    let done = text_of(browser, ".panel__title").await?;
+    expect(done == "Savings account opened", || {
+        format!("opened: {done}")
+    })?;
+    let number = digits(&text_of(browser, "#opened-number").await?);
+    let balance = text_of(browser, "#opened-balance").await?;
+    expect(balance == "$0.00", || {
+        format!("a new account holds {balance}")
+    })?;
+    click(browser, "#move-money").await?;
+    let to = browser
+        .find(fantoccini::Locator::Css("#to"))
+        .await
+        .map_err(fail("#to"))?
+        .prop("value")
+        .await
+        .map_err(fail("#to's value"))?
+        .unwrap_or_default();
+    expect(to == number, || {
+        format!("the form's number {to:?}, not {number}")
+    })?;
+    click(browser, "label[for=\"from\"]").await?;
+    fill(browser, "#amount", "50").await?;
+    click(browser, "#continue").await?;
+    text_of(browser, "#review-amount").await?;
+    click(browser, "#confirm").await?;
+    text_of(browser, "#done-amount").await?;
+    expect(absent(browser, "#save-payee").await?, || {
+        "one's own account offered as a payee".into()
+    })?;
+    click(browser, "#back-to-accounts").await?;
+    let savings = text_of(browser, &format!("[data-balance-for=\"{number}\"]")).await?;
+    expect(savings == "$50.00", || {
+        format!("the new account: {savings}")
+    })?;
+
+    // The account page: the chart, its words, and the statement.
+    browser
+        .goto(&app.url(&format!("/accounts/{}", alice[0].0)))
+        .await
+        .map_err(fail("open the account"))?;
+    let balance = text_of(browser, "#account-balance").await?;
+    expect(balance == "$2,430.00", || {
+        format!("alice's checking: {balance}")
+    })?;
+    text_of(browser, "svg.chart__svg[role=\"img\"] title").await?;
+    let summary = text_of(browser, "#chart-summary").await?;
+    expect(summary.contains(&format!("to {balance}.")), || {
+        format!("chart summary: {summary}")
+    })?;
+    let shown = browser
+        .execute(
+            "const r = document.querySelector('svg.chart__svg').getBoundingClientRect(); return [r.width, r.height];",
+            vec![],
+        )
+        .await
+        .map_err(fail("the chart's size"))?;
+    let (w, h) = (
+        shown[0].as_f64().unwrap_or(0.0),
+        shown[1].as_f64().unwrap_or(0.0),
+    );
+    expect(w > 200.0 && w <= f64::from(width) && h > 100.0, || {
+        format!("the chart is drawn {w}×{h} at {width}px")
+    })?;
+    shot("account").await?;
+    let download = browser
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const form = document.querySelector('form.statement__form');
+             const url = form.action + '?' + new URLSearchParams(new FormData(form));
+             fetch(url).then(async r => done({
+               status: r.status,
+               type: r.headers.get('content-type'),
+               disposition: r.headers.get('content-disposition'),
+               body: await r.text(),
+             }), e => done({ error: String(e) }));",
+            vec![],
+        )
+        .await
+        .map_err(fail("fetch the statement"))?;
+    expect(download["status"] == json!(200), || {
+        format!("download: {download}")
+    })?;
+    let kind = download["type"].as_str().unwrap_or_default();
+    expect(kind.starts_with("text/csv"), || {
+        format!("download type {kind}")
+    })?;
+    let disposition = download["disposition"].as_str().unwrap_or_default();
+    expect(disposition.starts_with("attachment;"), || {
+        format!("download disposition {disposition}")
+    })?;
+    let csv = download["body"].as_str().unwrap_or_default();
+    let closing = csv.lines().last().unwrap_or_default();
+    expect(
+        closing.contains("Closing balance") && closing.ends_with(",2430.00"),
+        || format!("the statement ends {closing:?}:\n{csv}"),
+    )?;
     Ok(())
 }
 

@@ -4,10 +4,13 @@
 
 mod accounts;
 mod csrf;
+mod open_account;
+mod payees;
 mod security;
 mod sessions;
 mod sign_in;
 mod split_mode;
+mod statement;
 mod transfer;
 
 use reqwest::StatusCode;
@@ -36,4 +39,29 @@ async fn transfer_form(app: &TestWeb) -> (String, String) {
     let csrf = hidden(&body, "csrf").expect("csrf");
     let key = hidden(&body, "key").expect("idempotency key");
     (csrf, key)
+}
+
+/// A transfer through the form, review then confirm: the done page.
+async fn pay(app: &TestWeb, from: &str, to: &str, payee: &str, amount: &str) -> String {
+    let (csrf, key) = transfer_form(app).await;
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("key", key.as_str()),
+        ("from", from),
+        ("to", to),
+        ("payee", payee),
+        ("amount", amount),
+        ("description", ""),
+    ];
+    let (status, _, review) = app.post("/transfer", &fields).await;
+    assert_eq!(status, StatusCode::OK, "{}: review: {review}", app.setup);
+    let (status, _, done) = app.post("/transfer/confirm", &fields).await;
+    assert_eq!(status, StatusCode::OK, "{}: confirm: {done}", app.setup);
+    assert!(done.contains("Transfer complete"), "{}: {done}", app.setup);
+    done
+}
+
+/// `1234 567 890`, as the pages show an account number.
+fn spaced(number: &str) -> String {
+    format!("{} {} {}", &number[..4], &number[4..7], &number[7..])
 }

@@ -89,7 +89,8 @@ async fn the_token_and_the_trace_context_are_passed_to_the_api() {
                     .lock()
                     .expect("lock")
                     .push((get("authorization"), get("traceparent")));
-                axum::Json(serde_json::json!({ "data": { "accounts": [] } }))
+                // Enough for the transfer form's two queries: accounts and payees.
+                axum::Json(serde_json::json!({ "data": { "accounts": [], "payees": [] } }))
             }
         }),
     );
@@ -115,12 +116,14 @@ async fn the_token_and_the_trace_context_are_passed_to_the_api() {
     let body = response.text().await.expect("body");
     assert!(body.contains("no account to send money from"), "{body}");
     let seen = seen.lock().expect("lock").clone();
+    let passed_on = (
+        Some("Bearer the-token".to_owned()),
+        Some(traceparent.to_owned()),
+    );
     assert_eq!(
         seen,
-        vec![(
-            Some("Bearer the-token".to_owned()),
-            Some(traceparent.to_owned())
-        )]
+        vec![passed_on.clone(), passed_on],
+        "accounts and payees"
     );
     app.shutdown().await;
     server.abort();
