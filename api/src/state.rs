@@ -59,11 +59,7 @@ impl Services {
 
     /// Opens an account; the customer's cached reads (their list of accounts) are
     /// stale from the commit on.
-    pub async fn open_account(
-        &self,
-        user_id: UserId,
-        kind: AccountType,
-    ) -> Result<Account, Error> {
+    pub async fn open_account(&self, user_id: UserId, kind: AccountType) -> Result<Account, Error> {
         let account = self.ledger.open_account(user_id, kind).await?;
         self.reads.invalidate(&[user_id]).await;
         Ok(account)

@@ -4,4 +4,5 @@
 //! rule. Errors are kinds, not sentences.
 
 pub mod amount;
+pub mod holdings;
 pub mod text;

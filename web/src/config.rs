@@ -130,8 +130,8 @@ mod tests {
             ("LOG_LEVEL", "[[["),
             ("TRUSTED_PROXIES", "10.0.0.0/8,everyone"),
         ] {
-            // The first value of a variable counts: the bad one, before a good API_URL.
-            let err = from(&[(var, value), ("API_URL", "http://api:8000/graphql")]).expect_err(var);
+            // A later value overrides an earlier one: the bad one, after a good API_URL.
+            let err = from(&[("API_URL", "http://api:8000/graphql"), (var, value)]).expect_err(var);
             assert_eq!(err.var, var);
             assert!(err.to_string().contains(var));
         }

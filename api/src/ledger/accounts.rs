@@ -66,8 +66,7 @@ impl TryFrom<accounts::Model> for Account {
     }
 }
 
-/// The accounts one customer may hold.
-pub const MAX_ACCOUNTS: u64 = 5;
+pub use banking_common::rules::holdings::MAX_ACCOUNTS;
 
 impl Ledger {
     /// Opens another account for the customer, empty, with a fresh number. At most
@@ -167,7 +166,10 @@ impl Ledger {
 /// Locks the customer's row until the transaction ends: the writes that count what a
 /// customer holds (accounts, payees) queue behind each other. On SQLite, where rows have
 /// no locks, the write gate already serialises every write.
-pub(crate) async fn lock_customer(conn: &impl ConnectionTrait, user_id: UserId) -> Result<(), Error> {
+pub(crate) async fn lock_customer(
+    conn: &impl ConnectionTrait,
+    user_id: UserId,
+) -> Result<(), Error> {
     entities::users::Entity::find_by_id(user_id.0)
         .lock_exclusive()
         .one(conn)

@@ -12,8 +12,7 @@ use super::accounts::lock_customer;
 use super::error::is_unique_violation;
 use super::{AccountNumber, Error, Ledger, PayeeId, UserId};
 
-/// The payees one customer may save.
-pub const MAX_PAYEES: u64 = 50;
+pub use banking_common::rules::holdings::MAX_PAYEES;
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Payee {
@@ -44,9 +43,7 @@ impl PayeeName {
             Ok(name) => return Ok(PayeeName(name.to_owned())),
             Err(NameError::Empty) => "must not be empty",
             Err(NameError::TooLong) => "must be at most 60 characters",
-            Err(NameError::Forbidden) => {
-                "must not contain control or text-direction characters"
-            }
+            Err(NameError::Forbidden) => "must not contain control or text-direction characters",
         };
         Err(Error::InvalidInput(format!("name {why}")))
     }

@@ -9,8 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::{Account, AccountId, Error, Ledger, Transaction, UserId};
 
-/// The longest period one statement covers, in days (a leap year).
-pub const MAX_PERIOD_DAYS: u64 = 366;
+use banking_common::rules::holdings::STATEMENT_MAX_DAYS as MAX_PERIOD_DAYS;
 
 /// Postings read per page.
 const PAGE: u64 = 500;
@@ -69,14 +68,19 @@ impl StatementPeriod {
 /// `YYYY-MM-DD`, exactly.
 fn date(text: &str, input_name: &str) -> Result<NaiveDate, Error> {
     let well_formed = text.len() == 10
-        && text
-            .bytes()
-            .enumerate()
-            .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
     well_formed
         .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
         .flatten()
-        .ok_or_else(|| Error::InvalidInput(format!("{input_name} must be a date such as 2026-11-29")))
+        .ok_or_else(|| {
+            Error::InvalidInput(format!("{input_name} must be a date such as 2026-11-29"))
+        })
 }
 
 /// One posting as the account's owner sees it.
@@ -153,9 +157,10 @@ impl Statement {
             } else {
                 (-cents, Some(transaction.to_account))
             };
-            self.balance = self.balance.checked_add(amount).ok_or_else(|| {
-                Error::internal(anyhow::anyhow!("a running balance overflowed"))
-            })?;
+            self.balance = self
+                .balance
+                .checked_add(amount)
+                .ok_or_else(|| Error::internal(anyhow::anyhow!("a running balance overflowed")))?;
             self.after = transaction.id;
             lines.push(StatementLine {
                 counterparty: other.and_then(|id| numbers.get(&id).cloned()),
@@ -187,14 +192,19 @@ impl Ledger {
         let before = |column: transactions::Column| {
             transactions::Entity::find()
                 .select_only()
-                .column_as(Expr::cust("CAST(COALESCE(SUM(amount), 0) AS BIGINT)"), "total")
+                .column_as(
+                    Expr::cust("CAST(COALESCE(SUM(amount), 0) AS BIGINT)"),
+                    "total",
+                )
                 .filter(column.eq(account_id))
                 .filter(transactions::Column::CreatedAt.lt(period.start()))
                 .into_tuple::<i64>()
                 .one(&self.db)
         };
         let received = before(transactions::Column::ToAccount).await?.unwrap_or(0);
-        let sent = before(transactions::Column::FromAccount).await?.unwrap_or(0);
+        let sent = before(transactions::Column::FromAccount)
+            .await?
+            .unwrap_or(0);
         let opening = received - sent;
         Ok(Statement {
             ledger: self.clone(),
@@ -223,9 +233,12 @@ mod tests {
         assert_eq!((period.from, period.to), (day("2026-11-01"), today));
         let period = StatementPeriod::parse(None, Some("2026-02-14"), today).expect("to only");
         assert_eq!(period.from, day("2026-02-01"));
-        let period =
-            StatementPeriod::parse(Some("2024-01-01"), Some("2024-12-31"), today).expect("leap year");
-        assert_eq!(period.end(), day("2025-01-01").and_time(NaiveTime::MIN).and_utc());
+        let period = StatementPeriod::parse(Some("2024-01-01"), Some("2024-12-31"), today)
+            .expect("leap year");
+        assert_eq!(
+            period.end(),
+            day("2025-01-01").and_time(NaiveTime::MIN).and_utc()
+        );
         for (from, to) in [
             ("2026-11-02", "2026-11-01"),
             ("2025-01-01", "2026-01-02"),

@@ -115,10 +115,14 @@ impl Ledger {
                 });
             }
         }
-        found.extend(many_accounts.into_iter().map(|h| Discrepancy::TooManyAccounts {
-            user_id: UserId(h.user_id),
-            count: h.count,
-        }));
+        found.extend(
+            many_accounts
+                .into_iter()
+                .map(|h| Discrepancy::TooManyAccounts {
+                    user_id: UserId(h.user_id),
+                    count: h.count,
+                }),
+        );
         found.extend(many_payees.into_iter().map(|h| Discrepancy::TooManyPayees {
             user_id: UserId(h.user_id),
             count: h.count,

@@ -118,7 +118,10 @@ fn rows(statement: Statement) -> impl futures::Stream<Item = std::io::Result<Byt
                 }
                 Err(e) => {
                     tracing::warn!(error = ?e, "a statement stopped part-way");
-                    Some((Err(std::io::Error::other("statement interrupted")), Step::Done))
+                    Some((
+                        Err(std::io::Error::other("statement interrupted")),
+                        Step::Done,
+                    ))
                 }
             },
             Step::Done => None,
@@ -186,7 +189,10 @@ mod tests {
 
     #[test]
     fn formulas_are_written_as_text_and_fields_are_quoted() {
-        assert_eq!(as_text("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(
+            as_text("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
         assert_eq!(as_text("+1"), "'+1");
         assert_eq!(as_text("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(as_text("rent, november"), "rent, november");

@@ -40,7 +40,10 @@ async fn payees_are_added_listed_newest_first_and_removed() {
         let first = add(&app, &alice, "  Bob Builder ", &bob.account_number).await;
         assert!(first["errors"].is_null(), "{first}");
         assert_eq!(first["data"]["addPayee"]["name"], "Bob Builder");
-        assert_eq!(first["data"]["addPayee"]["accountNumber"], bob.account_number.as_str());
+        assert_eq!(
+            first["data"]["addPayee"]["accountNumber"],
+            bob.account_number.as_str()
+        );
         let spaced = format!(
             "{} {} {}",
             &alice.account_number[..4],
@@ -65,14 +68,24 @@ async fn payees_are_added_listed_newest_first_and_removed() {
         assert_eq!(error_code(&theirs), Some("NOT_FOUND"), "{theirs}");
         assert_eq!(payees(&app, &alice).await.len(), 2);
 
-        let removed = app.gql(Some(&alice.token), REMOVE, json!({ "id": id })).await;
+        let removed = app
+            .gql(Some(&alice.token), REMOVE, json!({ "id": id }))
+            .await;
         assert_eq!(removed["data"]["removePayee"], true, "{removed}");
-        let gone = app.gql(Some(&alice.token), REMOVE, json!({ "id": id })).await;
+        let gone = app
+            .gql(Some(&alice.token), REMOVE, json!({ "id": id }))
+            .await;
         assert_eq!(error_code(&gone), Some("NOT_FOUND"), "{gone}");
         assert_eq!(payees(&app, &alice).await.len(), 1);
         for bad_id in ["0", "-1", "abc", "99999999999999999999"] {
-            let body = app.gql(Some(&alice.token), REMOVE, json!({ "id": bad_id })).await;
-            assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{bad_id}: {body}");
+            let body = app
+                .gql(Some(&alice.token), REMOVE, json!({ "id": bad_id }))
+                .await;
+            assert_eq!(
+                error_code(&body),
+                Some("BAD_USER_INPUT"),
+                "{bad_id}: {body}"
+            );
         }
     }
 }
@@ -94,23 +107,48 @@ async fn payee_names_and_numbers_are_checked_and_fifty_is_the_most() {
             ("Bob", ""),
         ] {
             let body = add(&app, &alice, name, number).await;
-            assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{name:?} {number:?}: {body}");
+            assert_eq!(
+                error_code(&body),
+                Some("BAD_USER_INPUT"),
+                "{name:?} {number:?}: {body}"
+            );
         }
         let sixty = "ñ".repeat(60);
         let body = add(&app, &alice, &sixty, "1000000000").await;
-        assert!(body["errors"].is_null(), "60 characters are allowed: {body}");
+        assert!(
+            body["errors"].is_null(),
+            "60 characters are allowed: {body}"
+        );
         for i in 1..50 {
-            let body = add(&app, &alice, &format!("Payee {i}"), &format!("{}", 1_000_000_000 + i)).await;
+            let body = add(
+                &app,
+                &alice,
+                &format!("Payee {i}"),
+                &format!("{}", 1_000_000_000 + i),
+            )
+            .await;
             assert!(body["errors"].is_null(), "payee {i}: {body}");
         }
         let fifty_first = add(&app, &alice, "One too many", "2000000000").await;
-        assert_eq!(error_code(&fifty_first), Some("BAD_USER_INPUT"), "{fifty_first}");
+        assert_eq!(
+            error_code(&fifty_first),
+            Some("BAD_USER_INPUT"),
+            "{fifty_first}"
+        );
         assert_eq!(payees(&app, &alice).await.len(), 50);
         // Without a session nothing is saved; a read-only token may list but not add.
         let anonymous = app
-            .gql(None, ADD, json!({ "input": { "name": "x", "accountNumber": "3000000000" } }))
+            .gql(
+                None,
+                ADD,
+                json!({ "input": { "name": "x", "accountNumber": "3000000000" } }),
+            )
             .await;
-        assert_eq!(error_code(&anonymous), Some("UNAUTHENTICATED"), "{anonymous}");
+        assert_eq!(
+            error_code(&anonymous),
+            Some("UNAUTHENTICATED"),
+            "{anonymous}"
+        );
         testkit::assert_ledger_sound(&app.state.services.ledger).await;
     }
 }
@@ -138,7 +176,9 @@ async fn a_read_only_token_lists_payees_but_cannot_change_them() {
         assert!(payees(&app, &viewer).await.is_empty());
         let body = add(&app, &viewer, "Bob", "1234567890").await;
         assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
-        let body = app.gql(Some(&viewer.token), OPEN, json!({ "type": "SAVINGS" })).await;
+        let body = app
+            .gql(Some(&viewer.token), OPEN, json!({ "type": "SAVINGS" }))
+            .await;
         assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
     }
 }
@@ -152,7 +192,9 @@ async fn customers_open_up_to_five_accounts_and_move_money_between_them() {
         // Read once, so a cached list would be the stale one.
         assert_eq!(app.balances(&alice.token).await, vec!["100.00"]);
 
-        let opened = app.gql(Some(&alice.token), OPEN, json!({ "type": "SAVINGS" })).await;
+        let opened = app
+            .gql(Some(&alice.token), OPEN, json!({ "type": "SAVINGS" }))
+            .await;
         let savings = &opened["data"]["openAccount"];
         assert_eq!(savings["type"], "SAVINGS", "{opened}");
         assert_eq!(savings["balance"], "0.00");
@@ -177,13 +219,19 @@ async fn customers_open_up_to_five_accounts_and_move_money_between_them() {
         assert_eq!(app.balances(&alice.token).await, vec!["60.00", "40.00"]);
 
         for _ in 0..3 {
-            let body = app.gql(Some(&alice.token), OPEN, json!({ "type": "CHECKING" })).await;
+            let body = app
+                .gql(Some(&alice.token), OPEN, json!({ "type": "CHECKING" }))
+                .await;
             assert!(body["errors"].is_null(), "{body}");
         }
-        let sixth = app.gql(Some(&alice.token), OPEN, json!({ "type": "CHECKING" })).await;
+        let sixth = app
+            .gql(Some(&alice.token), OPEN, json!({ "type": "CHECKING" }))
+            .await;
         assert_eq!(error_code(&sixth), Some("BAD_USER_INPUT"), "{sixth}");
         assert_eq!(app.balances(&alice.token).await.len(), 5);
-        let bad = app.gql(Some(&alice.token), OPEN, json!({ "type": "GOLD" })).await;
+        let bad = app
+            .gql(Some(&alice.token), OPEN, json!({ "type": "GOLD" }))
+            .await;
         assert!(bad["errors"].is_array() && bad["data"].is_null(), "{bad}");
         testkit::assert_ledger_sound(&app.state.services.ledger).await;
     }
@@ -197,7 +245,10 @@ async fn five_accounts_hold_when_many_are_opened_at_once() {
         let attempts = (0..12).map(|_| {
             let app = &app;
             let token = alice.token.clone();
-            async move { app.gql(Some(&token), OPEN, json!({ "type": "SAVINGS" })).await }
+            async move {
+                app.gql(Some(&token), OPEN, json!({ "type": "SAVINGS" }))
+                    .await
+            }
         });
         let results = futures::future::join_all(attempts).await;
         let opened = results.iter().filter(|r| r["errors"].is_null()).count();

@@ -2,6 +2,9 @@
 //! refusals, formulas that come out inert, and memory that stays flat while a 100,000-posting
 //! statement streams.
 
+// Amounts in cents are written dollars_cents (`380_00`), the way the CSV reads them.
+#![allow(clippy::inconsistent_digit_grouping)]
+
 use std::time::Duration;
 
 use chrono::{Days, Utc};
@@ -36,9 +39,10 @@ struct Csv {
 }
 
 async fn statement(app: &TestApp, token: Option<&str>, account: &str, query: &str) -> Csv {
-    let mut request = app
-        .client
-        .get(format!("{}/api/accounts/{account}/statement.csv{query}", app.base));
+    let mut request = app.client.get(format!(
+        "{}/api/accounts/{account}/statement.csv{query}",
+        app.base
+    ));
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
@@ -71,10 +75,21 @@ async fn statement(app: &TestApp, token: Option<&str>, account: &str, query: &st
 /// Checks the shape every statement has and returns (opening, postings, closing) in cents.
 fn read(csv: &Csv) -> (i64, Vec<(i64, i64, String)>, i64) {
     assert_eq!(csv.status, 200);
-    assert!(csv.content_type.starts_with("text/csv"), "{}", csv.content_type);
+    assert!(
+        csv.content_type.starts_with("text/csv"),
+        "{}",
+        csv.content_type
+    );
     assert_eq!(
         csv.rows[0],
-        ["date", "reference", "description", "counterparty_account", "amount", "balance"]
+        [
+            "date",
+            "reference",
+            "description",
+            "counterparty_account",
+            "amount",
+            "balance"
+        ]
     );
     let opening = &csv.rows[1];
     let closing = csv.rows.last().expect("closing row");
@@ -86,12 +101,23 @@ fn read(csv: &Csv) -> (i64, Vec<(i64, i64, String)>, i64) {
     for row in &csv.rows[2..csv.rows.len() - 1] {
         assert!(row[0] >= last_date, "oldest first: {row:?}");
         last_date = row[0].clone();
-        assert!(chrono::DateTime::parse_from_rfc3339(&row[0]).is_ok(), "{row:?}");
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(&row[0]).is_ok(),
+            "{row:?}"
+        );
         balance += cents(&row[4]);
-        assert_eq!(cents(&row[5]), balance, "the running balance adds up: {row:?}");
+        assert_eq!(
+            cents(&row[5]),
+            balance,
+            "the running balance adds up: {row:?}"
+        );
         postings.push((cents(&row[4]), cents(&row[5]), row[2].clone()));
     }
-    assert_eq!(cents(&closing[5]), balance, "the closing balance is the last one");
+    assert_eq!(
+        cents(&closing[5]),
+        balance,
+        "the closing balance is the last one"
+    );
     (cents(&opening[5]), postings, cents(&closing[5]))
 }
 
@@ -108,7 +134,14 @@ async fn the_running_balance_meets_the_balances_at_both_ends_of_the_period() {
         backdate_postings_so_far_after(&app, 100, 10).await;
         // In it: a deposit, transfers out and in.
         app.deposit(&alice, "25.50").await;
-        transfer(&app, &alice, &bob, "10.25", "=HYPERLINK(\"http://evil.example\",\"click\")").await;
+        transfer(
+            &app,
+            &alice,
+            &bob,
+            "10.25",
+            "=HYPERLINK(\"http://evil.example\",\"click\")",
+        )
+        .await;
         transfer(&app, &bob, &alice, "30.00", "+cmd|' /C calc'!A0").await;
         transfer(&app, &alice, &bob, "1.00", "@SUM(1+1)").await;
         transfer(&app, &alice, &bob, "2.00", "-2+3").await;
@@ -120,25 +153,50 @@ async fn the_running_balance_meets_the_balances_at_both_ends_of_the_period() {
         let today = Utc::now().date_naive();
         let from = today.checked_sub_days(Days::new(4)).expect("date");
         let to = today.checked_sub_days(Days::new(1)).expect("date");
-        let csv = statement(&app, Some(&alice.token), &alice.account_id, &format!("?from={from}&to={to}")).await;
+        let csv = statement(
+            &app,
+            Some(&alice.token),
+            &alice.account_id,
+            &format!("?from={from}&to={to}"),
+        )
+        .await;
         let (opening, postings, closing) = read(&csv);
-        assert_eq!(opening, 380_00, "{}: 500 in, 120 out before the period", app.setup);
+        assert_eq!(
+            opening, 380_00,
+            "{}: 500 in, 120 out before the period",
+            app.setup
+        );
         let amounts: Vec<i64> = postings.iter().map(|p| p.0).collect();
-        assert_eq!(amounts, vec![25_50, -10_25, 30_00, -1_00, -2_00, -3_00], "{}", app.setup);
+        assert_eq!(
+            amounts,
+            vec![25_50, -10_25, 30_00, -1_00, -2_00, -3_00],
+            "{}",
+            app.setup
+        );
         assert_eq!(closing, 380_00 + 25_50 - 10_25 + 30_00 - 6_00);
         let balances = app.balances(&alice.token).await;
-        assert_eq!(cents(&balances[0]), closing - 7_77, "today's transfer is after the period");
+        assert_eq!(
+            cents(&balances[0]),
+            closing - 7_77,
+            "today's transfer is after the period"
+        );
         // Formulas come out as text; quotes and commas survive.
         let descriptions: Vec<&str> = postings.iter().map(|p| p.2.as_str()).collect();
         assert_eq!(descriptions[0], "");
-        assert_eq!(descriptions[1], "'=HYPERLINK(\"http://evil.example\",\"click\")");
+        assert_eq!(
+            descriptions[1],
+            "'=HYPERLINK(\"http://evil.example\",\"click\")"
+        );
         assert_eq!(descriptions[2], "'+cmd|' /C calc'!A0");
         assert_eq!(descriptions[3], "'@SUM(1+1)");
         assert_eq!(descriptions[4], "'-2+3");
         assert_eq!(descriptions[5], "rent, \"november\"");
         for row in &csv.rows[2..csv.rows.len() - 1] {
             assert!(!row[2].starts_with(['=', '+', '-', '@']), "{row:?}");
-            assert!(row[1].parse::<i64>().is_ok(), "reference is the transaction id: {row:?}");
+            assert!(
+                row[1].parse::<i64>().is_ok(),
+                "reference is the transaction id: {row:?}"
+            );
         }
         // Counterparty: Bob's number for transfers, empty for the deposit.
         assert_eq!(csv.rows[2][3], "");
@@ -149,7 +207,13 @@ async fn the_running_balance_meets_the_balances_at_both_ends_of_the_period() {
         let (_, _, closing) = read(&csv);
         assert_eq!(cents(&app.balances(&alice.token).await[0]), closing);
         // A period with no postings at all.
-        let csv = statement(&app, Some(&alice.token), &alice.account_id, "?from=2020-01-01&to=2020-12-31").await;
+        let csv = statement(
+            &app,
+            Some(&alice.token),
+            &alice.account_id,
+            "?from=2020-01-01&to=2020-12-31",
+        )
+        .await;
         let (opening, postings, closing) = read(&csv);
         assert_eq!((opening, postings.len(), closing), (0, 0, 0));
     }
@@ -166,9 +230,13 @@ async fn backdate_postings_so_far_after(app: &TestApp, older_than: u64, days_ago
         DbBackend::Postgres => "UPDATE transactions SET created_at = $1 WHERE created_at > $2",
         _ => "UPDATE transactions SET created_at = ? WHERE created_at > ?",
     };
-    db.execute_raw(Statement::from_sql_and_values(backend, sql, [at.into(), cutoff.into()]))
-        .await
-        .expect("backdate");
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        sql,
+        [at.into(), cutoff.into()],
+    ))
+    .await
+    .expect("backdate");
 }
 
 #[tokio::test]
@@ -184,8 +252,16 @@ async fn refusals_are_clear_and_another_customers_account_is_missing() {
             ("999999", "", 404),
             ("abc", "", 422),
             ("0", "", 422),
-            (alice.account_id.as_str(), "?from=2026-03-02&to=2026-03-01", 422),
-            (alice.account_id.as_str(), "?from=2025-01-01&to=2026-01-02", 422),
+            (
+                alice.account_id.as_str(),
+                "?from=2026-03-02&to=2026-03-01",
+                422,
+            ),
+            (
+                alice.account_id.as_str(),
+                "?from=2025-01-01&to=2026-01-02",
+                422,
+            ),
             (alice.account_id.as_str(), "?from=2026-02-30", 422),
             (alice.account_id.as_str(), "?from=yesterday", 422),
             (alice.account_id.as_str(), "?to=2026-1-1", 422),
@@ -193,7 +269,13 @@ async fn refusals_are_clear_and_another_customers_account_is_missing() {
             let csv = statement(&app, Some(&alice.token), account, query).await;
             assert_eq!(csv.status, status, "{}: {account} {query}", app.setup);
         }
-        let leap = statement(&app, Some(&alice.token), &alice.account_id, "?from=2024-01-01&to=2024-12-31").await;
+        let leap = statement(
+            &app,
+            Some(&alice.token),
+            &alice.account_id,
+            "?from=2024-01-01&to=2024-12-31",
+        )
+        .await;
         assert_eq!(leap.status, 200, "366 days are allowed");
         let anonymous = statement(&app, None, &alice.account_id, "").await;
         assert_eq!(anonymous.status, 401);
@@ -225,7 +307,10 @@ async fn a_hundred_thousand_postings_stream_in_flat_memory() {
         .json()
         .await
         .expect("JSON");
-    let token = signup["data"]["signup"]["token"].as_str().expect("token").to_owned();
+    let token = signup["data"]["signup"]["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
     let account = signup["data"]["signup"]["user"]["accounts"][0]["id"]
         .as_str()
         .expect("account")
@@ -239,15 +324,20 @@ async fn a_hundred_thousand_postings_stream_in_flat_memory() {
     ))
     .await
     .expect("bulk postings");
-    db.execute_unprepared(&format!("UPDATE accounts SET balance = balance + {POSTINGS} WHERE id = {account}"))
-        .await
-        .expect("balance");
+    db.execute_unprepared(&format!(
+        "UPDATE accounts SET balance = balance + {POSTINGS} WHERE id = {account}"
+    ))
+    .await
+    .expect("balance");
     db.close().await.ok();
 
     let get = || {
-        http.get(format!("{}/api/accounts/{account}/statement.csv", api.base()))
-            .bearer_auth(&token)
-            .send()
+        http.get(format!(
+            "{}/api/accounts/{account}/statement.csv",
+            api.base()
+        ))
+        .bearer_auth(&token)
+        .send()
     };
     // A first read warms what the allocator keeps; the figure is growth during the second.
     let warm = get().await.expect("statement").bytes().await.expect("body");
@@ -261,7 +351,11 @@ async fn a_hundred_thousand_postings_stream_in_flat_memory() {
         peak = peak.max(rss_bytes(pid));
     }
     assert_eq!(bytes, warm.len());
-    assert_eq!(lines as i64, POSTINGS + 3, "header, opening, postings, closing");
+    assert_eq!(
+        lines as i64,
+        POSTINGS + 3,
+        "header, opening, postings, closing"
+    );
     let growth = peak.saturating_sub(baseline);
     eprintln!(
         "statement of {POSTINGS} postings: {:.1} MiB of CSV, api RSS {:.1} MiB, peak growth {:.1} MiB",

@@ -6,17 +6,7 @@ use chrono::NaiveDate;
 
 use crate::format;
 
-/// The most payees a customer may save: the api's limit (`MAX_PAYEES` in
-/// `api/src/ledger/payees.rs`), named here only in messages.
-pub const MAX_PAYEES: usize = 50;
-
-/// The most accounts a customer may hold: the api's limit (`MAX_ACCOUNTS` in
-/// `api/src/ledger/accounts.rs`), named here only in messages.
-pub const MAX_ACCOUNTS: usize = 5;
-
-/// The longest period one statement covers, in days: the api's limit (`MAX_PERIOD_DAYS`
-/// in `api/src/ledger/statement.rs`), checked here first so the form can say so.
-pub const STATEMENT_MAX_DAYS: i64 = 366;
+pub use banking_common::rules::holdings::{MAX_ACCOUNTS, MAX_PAYEES, STATEMENT_MAX_DAYS};
 
 /// One message of a form: the field it belongs to (its `id`) and what to do about it.
 pub struct FieldError {
@@ -189,7 +179,7 @@ pub fn check_statement_period(
         );
         return None;
     }
-    if to.signed_duration_since(from).num_days() + 1 > STATEMENT_MAX_DAYS {
+    if to.signed_duration_since(from).num_days() + 1 > STATEMENT_MAX_DAYS as i64 {
         errors.add(
             "to",
             format!(

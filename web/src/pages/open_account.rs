@@ -40,7 +40,7 @@ pub struct OpenAccountPage {
     kinds: Vec<Kind>,
     /// How many accounts the customer holds now.
     held: usize,
-    max: usize,
+    max: u64,
 }
 
 pub struct Kind {
