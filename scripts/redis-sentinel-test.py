@@ -197,6 +197,10 @@ def main() -> int:
         skip("needs root for network namespaces and mounts")
     for tool in ("ip", "unshare", "redis-server", "redis-cli", "kubectl"):
         if not shutil.which(tool):
+            if os.environ.get("CI"):
+                # scripts/test installs these; in CI a missing one is a failure, not a pass.
+                print(f"FAIL {tool} not found (scripts/test installs it)")
+                return 1
             skip(f"{tool} not found")
     probe = run("ip", "netns", "add", f"{PREFIX}-probe", check=False)
     if probe.returncode != 0:
