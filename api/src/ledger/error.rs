@@ -67,6 +67,18 @@ fn is_unavailable(err: &DbErr) -> bool {
 }
 
 /// A unique-constraint violation, the one database error that is a client's doing.
+/// For an insert a unique index may refuse: that refusal becomes `Conflict(message)`, any
+/// other error what it always is.
+pub(crate) fn conflict_when_unique(message: &'static str) -> impl FnOnce(DbErr) -> Error {
+    move |err| {
+        if is_unique_violation(&err) {
+            Error::Conflict(message.into())
+        } else {
+            err.into()
+        }
+    }
+}
+
 pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }

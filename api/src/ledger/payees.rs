@@ -9,10 +9,12 @@ use sea_orm::{
 };
 
 use super::accounts::lock_customer;
-use super::error::is_unique_violation;
+use super::error::conflict_when_unique;
 use super::{AccountNumber, Error, Ledger, PayeeId, UserId};
 
 pub use banking_common::rules::holdings::MAX_PAYEES;
+
+const ALREADY_SAVED: &str = "a payee with this account number is already saved";
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Payee {
@@ -89,9 +91,7 @@ impl Ledger {
             .one(&txn)
             .await?;
         if already.is_some() {
-            return Err(Error::Conflict(
-                "a payee with this account number is already saved".into(),
-            ));
+            return Err(Error::Conflict(ALREADY_SAVED.into()));
         }
         if saved >= MAX_PAYEES {
             return Err(Error::InvalidInput(format!(
@@ -107,13 +107,7 @@ impl Ledger {
         }
         .insert(&txn)
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                Error::Conflict("a payee with this account number is already saved".into())
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(conflict_when_unique(ALREADY_SAVED))?;
         txn.commit().await?;
         Ok(inserted.into())
     }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use entities::users;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
-use super::error::is_unique_violation;
+use super::error::conflict_when_unique;
 use super::{AccountType, Email, Error, Ledger, Password, UserId, Username};
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -47,13 +47,7 @@ impl Ledger {
         }
         .insert(&txn)
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                Error::Conflict("username is taken".into())
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(conflict_when_unique("username is taken"))?;
         self.open_account_in(&txn, UserId(user.id), AccountType::Checking)
             .await?;
         txn.commit().await?;
