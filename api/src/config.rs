@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 // From the module itself, not `auth`'s root, which reads this configuration.
 use crate::auth::throttle::ThrottleSettings;
 use crate::ledger::db::PoolSettings;
+use crate::live::LiveSettings;
 
 pub use banking_common::config::{ConfigError, Environment, LogFormat};
 
@@ -56,6 +57,8 @@ pub struct Config {
     pub seed_demo: bool,
     /// Sign-in throttling: free failures per scope and how long the delays grow.
     pub login_throttle: ThrottleSettings,
+    /// Live subscriptions: how many, and the bounds on their WebSocket connections.
+    pub live: LiveSettings,
 }
 
 impl Config {
@@ -80,6 +83,7 @@ impl Config {
             migrate_on_start: true,
             seed_demo: false,
             login_throttle: ThrottleSettings::default(),
+            live: LiveSettings::default(),
         }
     }
 
@@ -159,6 +163,7 @@ impl Config {
             config.redis_pool_size = number("REDIS_POOL_SIZE", &n, 1, 1000)? as u32;
         }
         config.migrate_on_start = flag(&lookup, "MIGRATE_ON_START", true)?;
+        config.live = LiveSettings::from_lookup(&lookup)?;
         config.seed_demo = flag(&lookup, "SEED_DEMO", false)?;
         if production && config.seed_demo {
             return Err(bad(

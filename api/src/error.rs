@@ -12,6 +12,7 @@ use banking_common::error_code::ErrorCode;
 
 use crate::cache::CacheError;
 use crate::ledger;
+use crate::live::{LiveError, Refusal};
 
 #[derive(Debug)]
 pub enum Error {
@@ -26,6 +27,8 @@ pub enum Error {
     },
     /// A dependency (database, cache) is down; try again later.
     Unavailable(String),
+    /// A subscription refused (a limit) or interrupted.
+    Live(LiveError),
     Internal(anyhow::Error),
 }
 
@@ -46,6 +49,12 @@ impl Error {
             Error::Ledger(L::Internal(_)) | Error::Internal(_) => ErrorCode::Internal,
             Error::Forbidden(_) => ErrorCode::Forbidden,
             Error::RateLimited { .. } => ErrorCode::RateLimited,
+            Error::Live(LiveError::Refused(Refusal::ConnectionFull(_) | Refusal::UserFull(_))) => {
+                ErrorCode::RateLimited
+            }
+            Error::Live(
+                LiveError::Refused(Refusal::ProcessFull(_)) | LiveError::Gap | LiveError::Lagged,
+            ) => ErrorCode::Unavailable,
         }
     }
 
@@ -68,6 +77,7 @@ impl Error {
                 "a service the bank depends on is unavailable; try again shortly".to_owned()
             }
             Error::Internal(_) => "internal error".to_owned(),
+            Error::Live(e) => e.message(),
         }
     }
 

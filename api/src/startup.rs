@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use axum::Router;
 use axum::http::{HeaderValue, Method, header};
+use axum::extract::State;
 use axum::routing::get;
 use banking_common::error_code::ErrorCode;
 use banking_common::server::{Listeners, ServerLimits, shutdown_signal};
@@ -18,14 +19,15 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 use crate::app_state::AppState;
-use crate::auth::{Auth, TokenKeys};
+use crate::auth::{Auth, ClientAddress, SessionWatch, TokenKeys};
 use crate::body_limits::{self, LargeBodies};
 use crate::cache::{Cache, CachedReads, Locator, MemoryCache, RedisCache};
 use crate::config::Config;
 use crate::ledger::{Ledger, db};
+use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::state::Services;
-use crate::{graphql, graphql_http, health, rest};
+use crate::{graphql, graphql_http, graphql_ws, health, rest};
 
 pub struct Application {
     listeners: Listeners,
@@ -98,7 +100,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     // another one (recreated, replaced) can never answer for this one.
     let identity = wait_for_identity(&ledger).await?;
     let key_prefix = format!("{}{identity}:", config.redis_key_prefix);
-    let cache: Arc<dyn Cache> = match &config.redis_url {
+    let (cache, live): (Arc<dyn Cache>, Live) = match &config.redis_url {
         Some(url) => {
             // With REDIS_SENTINELS, the master is whichever node the sentinels name.
             let locator = Locator::new(
@@ -107,13 +109,24 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
                 &config.redis_sentinel_master,
             )
             .map_err(|e| anyhow::anyhow!("REDIS_URL / REDIS_SENTINELS: {e}"))?;
-            Arc::new(RedisCache::with_locator(
+            // Pub/sub channels ignore the database number: the channel carries the
+            // prefix, so deployments (and tests) sharing a Redis do not hear each other.
+            let live = Live::over_redis(
+                config.live.clone(),
+                locator.clone(),
+                format!("{key_prefix}postings"),
+            );
+            let cache = Arc::new(RedisCache::with_locator(
                 locator,
                 &key_prefix,
                 config.redis_pool_size,
-            ))
+            ));
+            (cache, live)
         }
-        None => Arc::new(MemoryCache::default()),
+        None => (
+            Arc::new(MemoryCache::default()),
+            Live::in_process(config.live.clone()),
+        ),
     };
     let keys = match &config.biscuit_private_key {
         Some(hex) => {
@@ -128,13 +141,16 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     };
     let config = Arc::new(config);
     let metrics = Arc::new(Metrics::new("banking_api").context("registering metrics")?);
+    let auth = Auth::new(keys, cache.clone(), &config, metrics.clone());
     let services = Services {
         reads: CachedReads::new(cache.clone(), ledger.clone(), metrics.clone()),
-        auth: Auth::new(keys, cache.clone(), &config, metrics.clone()),
+        watch: SessionWatch::start(auth.clone()),
+        auth,
         ledger,
         cache,
         config,
         metrics,
+        live,
     };
     // The identity is read from a migrated database, so by now the schema is in place.
     let ready = Arc::new(AtomicBool::new(true));
@@ -186,7 +202,8 @@ pub fn router(state: AppState) -> Router {
     let cors = cors(&state.services.config.cors_origins);
     let metrics = state.services.metrics.http.clone();
     Router::new()
-        .route("/graphql", get(graphql_http::get).post(graphql_http::post))
+        .route("/graphql", get(graphql_get).post(graphql_http::post))
+        .route("/graphql/ws", get(graphql_ws::upgrade))
         .merge(rest::routes())
         .merge(health::routes())
         .with_state(state)
@@ -204,6 +221,33 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// `GET /graphql`: a WebSocket upgrade (GraphQL over WebSocket), else a query or GraphiQL.
+async fn graphql_get(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::extract::FromRequestParts;
+    use axum::response::IntoResponse;
+    let (mut parts, _) = request.into_parts();
+    if graphql_ws::is_upgrade(&parts.headers) {
+        let client = ClientAddress::from_request_parts(&mut parts, &state).await;
+        let upgrade = axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &state).await;
+        return match (client, upgrade) {
+            (Ok(client), Ok(upgrade)) => {
+                graphql_ws::upgrade(State(state), client, parts.headers.clone(), upgrade).await
+            }
+            (Err(never), _) => match never {},
+            (_, Err(rejection)) => rejection.into_response(),
+        };
+    }
+    let client = match ClientAddress::from_request_parts(&mut parts, &state).await {
+        Ok(client) => client,
+        Err(never) => match never {},
+    };
+    let raw = parts.uri.query().map(str::to_owned);
+    graphql_http::get(State(state), client, parts.headers, axum::extract::RawQuery(raw)).await
 }
 
 fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {

@@ -2,13 +2,14 @@ use std::sync::Arc;
 
 use tracing::Instrument;
 
-use crate::auth::Auth;
+use crate::auth::{Auth, SessionWatch};
 use crate::cache::{Cache, CachedReads};
 use crate::config::Config;
 use crate::error::Error;
 use crate::ledger::{
     Account, AccountType, DepositRequest, Ledger, Posted, TransferRequest, UserId,
 };
+use crate::live::Live;
 use crate::metrics::Metrics;
 
 /// What resolvers and handlers work with. Cheap to clone.
@@ -20,11 +21,15 @@ pub struct Services {
     pub cache: Arc<dyn Cache>,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
+    /// Committed postings to their subscribers, on every replica.
+    pub live: Live,
+    /// Ends live connections whose session or token ends.
+    pub watch: SessionWatch,
 }
 
 impl Services {
     /// A transfer as every transport makes it: the ledger, then the caches of both
-    /// parties, then the metrics.
+    /// parties, the metrics, and the subscribers of both parties.
     ///
     /// It runs in a task of its own: a client that hangs up mid-request cancels the
     /// request, never a half-done database transaction (and the caches are bumped even
@@ -91,6 +96,8 @@ impl Services {
         self.metrics.posting(kind, outcome);
         let posted = result?;
         self.reads.invalidate(&posted.owners).await;
+        // Only now: the posting is committed (a refusal or a rollback returned above).
+        self.live.publish(&posted).await;
         Ok(posted)
     }
 }

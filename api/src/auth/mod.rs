@@ -5,6 +5,7 @@ mod request;
 mod sessions;
 pub mod throttle;
 mod token;
+mod watch;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -12,10 +13,11 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, Utc};
 
 pub use banking_common::client_address::{ClientAddress, KnowsProxies, TrustedProxies};
-pub use request::{Reader, RequestAuth, Writer};
+pub use request::{Reader, RequestAuth, Writer, bearer_token};
 pub use sessions::Sessions;
 pub use throttle::{LoginThrottle, ThrottleSettings};
 pub use token::{Claims, Operation, TokenKeys};
+pub use watch::{CHECK_EVERY, SessionWatch, Watching};
 
 use crate::cache::Cache;
 use crate::config::Config;

@@ -21,9 +21,23 @@ pub struct Writer {
     pub session_id: String,
 }
 
+/// The token in an `Authorization` value (`Bearer <token>`), if there is one.
+pub fn bearer_token(value: Option<&str>) -> Option<String> {
+    value
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
 pub struct RequestAuth {
     auth: Auth,
     bearer: Option<String>,
+    /// Whether a verdict holds for the rest of this value's life: for one request, yes;
+    /// for a WebSocket connection, which lives for hours, every operation asks again.
+    remember: bool,
     read: OnceCell<Claims>,
     write: OnceCell<Claims>,
 }
@@ -33,21 +47,23 @@ impl RequestAuth {
         RequestAuth {
             auth,
             bearer,
+            remember: true,
             read: OnceCell::new(),
             write: OnceCell::new(),
         }
     }
 
+    /// For a long-lived connection: the token is checked again for each operation.
+    pub fn for_connection(auth: Auth, bearer: Option<String>) -> RequestAuth {
+        RequestAuth {
+            remember: false,
+            ..RequestAuth::new(auth, bearer)
+        }
+    }
+
     /// From an `Authorization: Bearer …` header value, if any.
     pub fn from_header(auth: Auth, header: Option<&str>) -> RequestAuth {
-        let bearer = header
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
-            .map(|t| t.trim().to_owned())
-            .filter(|t| !t.is_empty());
-        RequestAuth::new(auth, bearer)
+        RequestAuth::new(auth, bearer_token(header))
     }
 
     pub fn auth(&self) -> &Auth {
@@ -69,19 +85,24 @@ impl RequestAuth {
         let authorized = self.check(&self.write, Operation::Write).await?;
         Ok(Writer {
             user_id: authorized.user_id,
-            session_id: authorized.session_id.clone(),
+            session_id: authorized.session_id,
         })
     }
 
-    async fn check<'a>(
-        &'a self,
-        cell: &'a OnceCell<Claims>,
-        op: Operation,
-    ) -> Result<&'a Claims, Error> {
+    /// The verified claims for reading: who, which session.
+    pub async fn claims(&self) -> Result<Claims, Error> {
+        self.check(&self.read, Operation::Read).await
+    }
+
+    async fn check(&self, cell: &OnceCell<Claims>, op: Operation) -> Result<Claims, Error> {
         let token = self.bearer.as_deref().ok_or(Error::Unauthenticated(
             "sign in first: no bearer token was sent",
         ))?;
+        if !self.remember {
+            return self.auth.authorize(token, op).await;
+        }
         cell.get_or_try_init(|| self.auth.authorize(token, op))
             .await
+            .cloned()
     }
 }

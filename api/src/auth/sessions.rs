@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::ledger::UserId;
 
 /// How long a session seen alive may keep reading while the cache is unreachable.
-const READ_GRACE: Duration = Duration::from_secs(120);
+pub(super) const READ_GRACE: Duration = Duration::from_secs(120);
 
 #[derive(Clone)]
 pub struct Sessions {
@@ -107,6 +107,19 @@ impl Sessions {
                 }
             }
         }
+    }
+
+    /// Whether each session is still alive and its user's, asked of the shared cache in
+    /// one round trip and without restarting any idle timer (a live connection watching
+    /// its session is not the customer being active).
+    pub async fn alive_many(&self, sessions: &[(String, UserId)]) -> Result<Vec<bool>, Error> {
+        let keys: Vec<String> = sessions.iter().map(|(id, _)| key(id)).collect();
+        let owners = self.cache.get_many_authoritative(&keys).await?;
+        Ok(sessions
+            .iter()
+            .zip(owners)
+            .map(|((_, user), owner)| owner.is_some_and(|o| o == user.to_string()))
+            .collect())
     }
 
     pub async fn revoke(&self, session_id: &str) -> Result<(), Error> {

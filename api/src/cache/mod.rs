@@ -47,6 +47,18 @@ pub trait Cache: Send + Sync + 'static {
     async fn get_authoritative(&self, key: &str) -> Result<Option<String>, CacheError> {
         self.get(key).await
     }
+    /// Several keys at once from the shared cache itself (as `get_authoritative`), in the
+    /// order asked: Redis answers them in one round trip.
+    async fn get_many_authoritative(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<Option<String>>, CacheError> {
+        let mut values = Vec::with_capacity(keys.len());
+        for key in keys {
+            values.push(self.get_authoritative(key).await?);
+        }
+        Ok(values)
+    }
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError>;
     async fn delete(&self, key: &str) -> Result<(), CacheError>;
     /// Atomically adds one and returns the new value; a new counter lives for `ttl`.

@@ -150,6 +150,9 @@ async fn mark_node(
 /// Redis invalidate every replica's local copy.
 const MAX_TOUCH_INTERVAL: Duration = Duration::from_secs(30);
 
+/// Keys read by one MGET at most.
+const MGET_SLICE: usize = 1000;
+
 /// Redis through a bb8 pool of multiplexed connections, with a local copy of the hot
 /// keys that Redis keeps honest (see `near`).
 pub struct RedisCache {
@@ -297,6 +300,25 @@ impl Cache for RedisCache {
 
     async fn get_authoritative(&self, key: &str) -> Result<Option<String>, CacheError> {
         self.get_remote(self.key(key)).await
+    }
+
+    async fn get_many_authoritative(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<Option<String>>, CacheError> {
+        let mut values = Vec::with_capacity(keys.len());
+        // In slices, so one call's answer stays small and quick.
+        for slice in keys.chunks(MGET_SLICE) {
+            let full: Vec<String> = slice.iter().map(|k| self.key(k)).collect();
+            let found: Vec<Option<String>> = self
+                .call(|c| Box::pin(async move { redis::cmd("MGET").arg(full).query_async(c).await }))
+                .await?;
+            if found.len() != slice.len() {
+                return Err(CacheError("MGET answered the wrong number of values".into()));
+            }
+            values.extend(found);
+        }
+        Ok(values)
     }
 
     async fn get_and_touch(

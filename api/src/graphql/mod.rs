@@ -9,10 +9,11 @@ mod mutation;
 mod query;
 mod scalars;
 mod spans;
+mod subscription;
 mod types;
 
 use async_graphql::dataloader::{DataLoader, LruCache};
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::auth::{Reader, RequestAuth};
 use crate::error::Error;
@@ -36,13 +37,17 @@ pub struct MutationRoot(
     mutation::PayeeMutation,
 );
 
-pub type BankSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct SubscriptionRoot(subscription::LiveSubscription);
 
-fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+pub type BankSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)

@@ -14,7 +14,9 @@ use sea_orm::{
 };
 
 use super::error::is_unique_violation;
-use super::{AccountId, AccountNumber, Description, Error, IdempotencyKey, Ledger, Money, UserId};
+use super::{
+    Account, AccountId, AccountNumber, Description, Error, IdempotencyKey, Ledger, Money, UserId,
+};
 
 /// A posted ledger entry.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -52,6 +54,9 @@ pub struct Posted {
     pub replayed: bool,
     /// The owners of the accounts touched, whose cached balances are now stale.
     pub owners: Vec<UserId>,
+    /// The accounts this posting touched, as it left them (source first for a transfer);
+    /// empty for a replay, which touched nothing.
+    pub accounts: Vec<Account>,
 }
 
 /// Where a transfer goes: GraphQL names the target by number, the seed REST API by id.
@@ -263,11 +268,28 @@ async fn post_in(
     {
         owners.push(UserId(source.user_id));
     }
+    // The rows were locked and moved by exactly `cents` above: their balances now.
+    let mut accounts = Vec::with_capacity(2);
+    if let Some(source) = source {
+        accounts.push(after_move(source, -cents)?);
+    }
+    accounts.push(after_move(target, cents)?);
     Ok(Outcome::Posted(Posted {
         transaction: inserted.try_into()?,
         replayed: false,
         owners,
+        accounts,
     }))
+}
+
+/// A locked account row as `move_money` left it.
+fn after_move(row: &accounts::Model, delta: i64) -> Result<Account, Error> {
+    let mut moved = row.clone();
+    moved.balance = row
+        .balance
+        .checked_add(delta)
+        .ok_or_else(|| Error::internal(anyhow::anyhow!("balance overflow after a posting")))?;
+    moved.try_into()
 }
 
 /// Takes `cents` from the source (when there is one) and gives them to the target, in one
@@ -334,5 +356,6 @@ async fn replay(
         transaction: existing.try_into()?,
         replayed: true,
         owners: vec![user_id],
+        accounts: Vec::new(),
     }))
 }
