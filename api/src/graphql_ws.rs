@@ -302,7 +302,10 @@ mod tests {
     fn the_older_codes_become_the_protocols() {
         assert_eq!(closing_for(1002, "no".into(), true).0, close::FORBIDDEN);
         assert_eq!(closing_for(1002, "bad".into(), false).0, close::BAD_REQUEST);
-        assert_eq!(closing_for(1011, String::new(), false).0, close::UNAUTHORIZED);
+        assert_eq!(
+            closing_for(1011, String::new(), false).0,
+            close::UNAUTHORIZED
+        );
         assert_eq!(closing_for(4429, String::new(), false).0, 4429);
     }
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
-use axum::http::{HeaderValue, Method, header};
 use axum::extract::State;
+use axum::http::{HeaderValue, Method, header};
 use axum::routing::get;
 use banking_common::error_code::ErrorCode;
 use banking_common::server::{Listeners, ServerLimits, shutdown_signal};
@@ -233,7 +233,8 @@ async fn graphql_get(
     let (mut parts, _) = request.into_parts();
     if graphql_ws::is_upgrade(&parts.headers) {
         let client = ClientAddress::from_request_parts(&mut parts, &state).await;
-        let upgrade = axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &state).await;
+        let upgrade =
+            axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &state).await;
         return match (client, upgrade) {
             (Ok(client), Ok(upgrade)) => {
                 graphql_ws::upgrade(State(state), client, parts.headers.clone(), upgrade).await
@@ -247,7 +248,13 @@ async fn graphql_get(
         Err(never) => match never {},
     };
     let raw = parts.uri.query().map(str::to_owned);
-    graphql_http::get(State(state), client, parts.headers, axum::extract::RawQuery(raw)).await
+    graphql_http::get(
+        State(state),
+        client,
+        parts.headers,
+        axum::extract::RawQuery(raw),
+    )
+    .await
 }
 
 fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {

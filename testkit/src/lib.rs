@@ -3,6 +3,7 @@
 //! `TEST_DATABASE_URL` is set, on PostgreSQL; an OTLP collector; the ledger soundness
 //! check every test that moves money ends with.
 
+pub mod graphql_ws;
 pub mod otlp;
 pub mod raw_http;
 

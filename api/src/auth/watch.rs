@@ -132,7 +132,12 @@ impl Inner {
                 return;
             }
             for (id, entry) in entries.iter() {
-                if self.auth.keys.verify(&entry.token, Operation::Read).is_err() {
+                if self
+                    .auth
+                    .keys
+                    .verify(&entry.token, Operation::Read)
+                    .is_err()
+                {
                     ended.push((*id, TOKEN_EXPIRED));
                 } else {
                     sessions.insert((entry.session_id.clone(), entry.user_id));

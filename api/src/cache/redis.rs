@@ -311,10 +311,14 @@ impl Cache for RedisCache {
         for slice in keys.chunks(MGET_SLICE) {
             let full: Vec<String> = slice.iter().map(|k| self.key(k)).collect();
             let found: Vec<Option<String>> = self
-                .call(|c| Box::pin(async move { redis::cmd("MGET").arg(full).query_async(c).await }))
+                .call(|c| {
+                    Box::pin(async move { redis::cmd("MGET").arg(full).query_async(c).await })
+                })
                 .await?;
             if found.len() != slice.len() {
-                return Err(CacheError("MGET answered the wrong number of values".into()));
+                return Err(CacheError(
+                    "MGET answered the wrong number of values".into(),
+                ));
             }
             values.extend(found);
         }

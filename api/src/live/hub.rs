@@ -46,9 +46,9 @@ pub enum Refusal {
 impl Refusal {
     pub fn message(self) -> String {
         match self {
-            Refusal::ProcessFull(n) => format!(
-                "this server already holds its {n} live subscriptions; try again shortly"
-            ),
+            Refusal::ProcessFull(n) => {
+                format!("this server already holds its {n} live subscriptions; try again shortly")
+            }
             Refusal::UserFull(n) => {
                 format!("at most {n} live subscriptions per customer are allowed at once")
             }
@@ -296,7 +296,10 @@ mod tests {
         assert!(matches!(alice.next().await, Some(Delivery::Posting(_))));
         assert!(matches!(bob.next().await, Some(Delivery::Posting(_))));
         let nothing = tokio::time::timeout(std::time::Duration::from_millis(50), carol.next());
-        assert!(nothing.await.is_err(), "carol got another customer's posting");
+        assert!(
+            nothing.await.is_err(),
+            "carol got another customer's posting"
+        );
     }
 
     #[tokio::test]
@@ -325,7 +328,8 @@ mod tests {
         );
         drop(a);
         assert_eq!((hub.open(), one.open()), (2, 1));
-        hub.subscribe(UserId(4), &two).expect("a place was given back");
+        hub.subscribe(UserId(4), &two)
+            .expect("a place was given back");
     }
 
     #[tokio::test]

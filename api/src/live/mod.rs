@@ -78,7 +78,11 @@ impl Live {
     }
 
     /// A stream of the postings on `user`'s accounts, or why not.
-    pub fn subscribe(&self, user: UserId, connection: &ConnectionSlots) -> Result<LiveStream, Refusal> {
+    pub fn subscribe(
+        &self,
+        user: UserId,
+        connection: &ConnectionSlots,
+    ) -> Result<LiveStream, Refusal> {
         self.hub.subscribe(user, connection)
     }
 

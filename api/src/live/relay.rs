@@ -181,7 +181,10 @@ async fn session(
             ))));
         }
         if locator.follows_sentinels() {
-            let role: Role = redis::cmd("ROLE").query_async(&mut conn).await.map_err(up)?;
+            let role: Role = redis::cmd("ROLE")
+                .query_async(&mut conn)
+                .await
+                .map_err(up)?;
             if !matches!(role, Role::Primary { .. }) {
                 return Err(up(redis::RedisError::from((
                     ErrorKind::Server(ServerErrorKind::ReadOnly),
@@ -189,7 +192,10 @@ async fn session(
                 ))));
             }
         } else {
-            let _: String = redis::cmd("PING").query_async(&mut conn).await.map_err(up)?;
+            let _: String = redis::cmd("PING")
+                .query_async(&mut conn)
+                .await
+                .map_err(up)?;
         }
     }
 }
@@ -206,7 +212,10 @@ fn on_push(hub: &Hub, origin: u64, push: PushInfo) {
         // Our own: delivered here when it was committed.
         Some(event) if event.origin == origin => {}
         Some(event) => hub.deliver(Arc::new(event)),
-        None => tracing::warn!(bytes = payload.len(), "an unreadable message on the live-postings channel"),
+        None => tracing::warn!(
+            bytes = payload.len(),
+            "an unreadable message on the live-postings channel"
+        ),
     }
 }
 

@@ -39,7 +39,9 @@ impl Default for LiveSettings {
 }
 
 impl LiveSettings {
-    pub fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<LiveSettings, ConfigError> {
+    pub fn from_lookup(
+        lookup: &impl Fn(&str) -> Option<String>,
+    ) -> Result<LiveSettings, ConfigError> {
         let mut settings = LiveSettings::default();
         let read = |var: &'static str, min: u64, max: u64| -> Result<Option<u64>, ConfigError> {
             lookup(var).map(|v| number(var, &v, min, max)).transpose()

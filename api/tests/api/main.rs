@@ -22,3 +22,4 @@ mod schema_file;
 mod sign_in_throttle;
 mod slow_clients;
 mod statements;
+mod subscriptions;
