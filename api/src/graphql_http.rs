@@ -12,14 +12,13 @@ mod media;
 mod params;
 mod reply;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::header::{ALLOW, AUTHORIZATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use banking_common::error_code::ErrorCode;
 
 use crate::app_state::AppState;
@@ -89,7 +88,7 @@ pub async fn get(
         params::from_query_string(raw.as_deref())
     };
     if matches!(parsed, Ok(None)) && state.services.config.graphiql {
-        return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+        return crate::graphiql::page();
     }
     let Some(answer) = media::negotiate(&headers) else {
         return reply::not_acceptable();

@@ -6,6 +6,7 @@ pub mod body_limits;
 pub mod cache;
 pub mod config;
 pub mod error;
+pub mod graphiql;
 pub mod graphql;
 pub mod graphql_http;
 pub mod graphql_ws;

@@ -27,7 +27,7 @@ use crate::ledger::{Ledger, db};
 use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::state::Services;
-use crate::{graphql, graphql_http, graphql_ws, health, rest};
+use crate::{graphiql, graphql, graphql_http, graphql_ws, health, rest};
 
 pub struct Application {
     listeners: Listeners,
@@ -204,6 +204,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_http::post))
         .route("/graphql/ws", get(graphql_ws::upgrade))
+        .route("/graphql/assets/{version}/{name}", get(graphiql::asset))
         .merge(rest::routes())
         .merge(health::routes())
         .with_state(state)

@@ -7,6 +7,8 @@ use banking_common::config::{address, bad, environment_variable, flag};
 use banking_common::process_settings::ProcessSettings;
 use reqwest::Url;
 
+use crate::live::LiveStreamLimits;
+
 pub use banking_common::config::{ConfigError, LogFormat};
 
 /// Where the GraphQL API is.
@@ -29,6 +31,8 @@ pub struct Config {
     /// What every process reads alike: environment, logs, traces, server limits, the
     /// metrics listener, trusted proxies (whose `X-Forwarded-For` names the browser).
     pub process: ProcessSettings,
+    /// How many live-update streams (`GET /events`) may be open.
+    pub live: LiveStreamLimits,
 }
 
 pub const DEFAULT_BIND: SocketAddr =
@@ -52,6 +56,7 @@ impl Config {
             api,
             bind: address(&lookup, "WEB_BIND", DEFAULT_BIND)?,
             cookie_secure: flag(&lookup, "COOKIE_SECURE", process.is_production())?,
+            live: LiveStreamLimits::from_lookup(&lookup)?,
             process,
         })
     }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod cookies;
 pub mod error;
 pub mod format;
+pub mod live;
 pub mod metrics;
 pub mod pages;
 pub mod render;

@@ -19,6 +19,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::client::ApiClient;
 use crate::config::{ApiTarget, Config};
+use crate::live::Streams;
 use crate::metrics::WebMetrics;
 use crate::pages::{self, WebState};
 use crate::session;
@@ -29,8 +30,9 @@ pub const MAX_FORM_BYTES: usize = 16 * 1024;
 /// Sent with `COOKIE_SECURE=true`: HTTPS only for a year, subdomains included.
 pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000; includeSubDomains";
 
-/// No script at all, styles only from this site, forms only to this site, never framed.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+/// Scripts (the dashboard's one, `static/live.js`), styles and connections only from this
+/// site, no inline script, forms only to this site, never framed.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 /// Renders the metrics a scrape of the metrics port returns.
 type RenderMetrics = Arc<dyn Fn() -> String + Send + Sync>;
@@ -43,6 +45,7 @@ pub struct Application {
     api_url: Url,
     embedded: bool,
     demo: Option<(String, String)>,
+    live: Streams,
 }
 
 impl Application {
@@ -85,7 +88,9 @@ impl Application {
                 (url, Some(api::startup::router(state)), demo, render)
             }
         };
+        let live = Streams::new(config.live);
         let state = WebState {
+            live: live.clone(),
             api: ApiClient::new(api_url.clone())
                 .context("building the HTTP client")?
                 .with_metrics(metrics.clone())
@@ -113,6 +118,7 @@ impl Application {
             api_url,
             embedded,
             demo,
+            live,
         })
     }
 
@@ -146,6 +152,12 @@ impl Application {
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let render = self.render_metrics;
+        // Event streams never end by themselves; a graceful stop ends them first.
+        let live = self.live;
+        let stop = async move {
+            stop.await;
+            live.stop_all();
+        };
         self.listeners
             .serve(self.router, move || render(), self.limits, stop)
             .await

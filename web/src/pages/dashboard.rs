@@ -32,6 +32,8 @@ pub struct DashboardPage {
     username: String,
     total: String,
     accounts: Vec<AccountSummary>,
+    /// The script that keeps the balances live (`static/live.js`).
+    live_js: &'static str,
 }
 
 pub async fn show(
@@ -89,5 +91,6 @@ pub async fn show(
         username: me.username,
         total: format::money(total_cents, &currency),
         accounts,
+        live_js: crate::static_files::live_js_url(),
     }))
 }

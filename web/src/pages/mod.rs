@@ -48,6 +48,8 @@ pub fn routes(state: WebState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route(static_files::CSS_PATH, get(static_files::css))
+        .route(static_files::LIVE_JS_PATH, get(static_files::live_js))
+        .route("/events", get(crate::live::events))
         .fallback(not_found)
         .with_state(state)
 }

@@ -1,6 +1,7 @@
 //! What every page handler shares.
 
 use crate::client::ApiClient;
+use crate::live::Streams;
 
 #[derive(Clone)]
 pub struct WebState {
@@ -8,4 +9,6 @@ pub struct WebState {
     /// "alice, bob or carol" on the sign-in page of the all-in-one; empty otherwise.
     pub demo_users: String,
     pub demo_password: String,
+    /// The open live-update streams (`GET /events`) and their limits.
+    pub live: Streams,
 }

@@ -46,6 +46,7 @@ pub fn web_config(api: ApiTarget) -> Config {
         api,
         bind: "127.0.0.1:0".parse().expect("address"),
         cookie_secure: false,
+        live: Default::default(),
         process: ProcessSettings {
             log_level: "warn".into(),
             ..ProcessSettings::development("127.0.0.1:0".parse().expect("address"))
