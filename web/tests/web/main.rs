@@ -5,6 +5,7 @@ mod support;
 
 mod accessibility;
 mod browser;
+
 mod pages;
 mod server;
 mod sign_in_address;

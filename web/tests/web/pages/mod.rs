@@ -4,6 +4,7 @@
 
 mod accounts;
 mod csrf;
+mod live_events;
 mod open_account;
 mod payees;
 mod security;

@@ -91,6 +91,18 @@ pub async fn start_driver(driver: &Path) -> Driver {
 
 /// A browser session with a viewport of `width` × `height` CSS pixels.
 pub async fn open_browser(driver: &Driver, chromium: &Path, width: u32, height: u32) -> Client {
+    open_browser_with(driver, chromium, width, height, &[], None).await
+}
+
+/// The same, with more command-line switches and, if given, the profile's preferences.
+pub async fn open_browser_with(
+    driver: &Driver,
+    chromium: &Path,
+    width: u32,
+    height: u32,
+    extra: &[&str],
+    prefs: Option<serde_json::Value>,
+) -> Client {
     let mut caps = serde_json::Map::new();
     let mut options = json!({
             "binary": chromium.display().to_string(),
@@ -109,6 +121,12 @@ pub async fn open_browser(driver: &Driver, chromium: &Path, width: u32, height: 
                 format!("--window-size={width},{height}"),
             ],
     });
+    if let Some(args) = options["args"].as_array_mut() {
+        args.extend(extra.iter().map(|a| json!(a)));
+    }
+    if let Some(prefs) = prefs {
+        options["prefs"] = prefs;
+    }
     // Chrome's windows are at least 500 px wide; narrower viewports are emulated.
     if width < 500 {
         options["mobileEmulation"] = json!({
