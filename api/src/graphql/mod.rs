@@ -19,8 +19,11 @@ use crate::auth::{Reader, RequestAuth};
 use crate::error::Error;
 use crate::state::Services;
 
-/// Deeper than any query a client needs (`me.accounts.transactions.edges.node.x` is 6).
-pub const MAX_DEPTH: usize = 10;
+/// Deeper than any query a client needs: the schema's own types nest at most 6
+/// (`me.accounts.transactions.edges.node.x`), and the standard introspection query that
+/// GraphiQL sends (graphql-js 16's, nine `ofType`s under `__schema.types.fields.args.type`)
+/// is 15 deep.
+pub const MAX_DEPTH: usize = 16;
 /// Enough for a dashboard with a page of history per account; an alias bomb is far above.
 pub const MAX_COMPLEXITY: usize = 2000;
 

@@ -5,7 +5,7 @@ mod support;
 
 mod accessibility;
 mod browser;
-
+mod live;
 mod pages;
 mod server;
 mod sign_in_address;

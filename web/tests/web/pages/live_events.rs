@@ -11,7 +11,12 @@ use crate::support::TestWeb;
 use super::each_setup;
 
 /// Reads the stream until `wanted` appears in it, within `within`.
-async fn until(stream: &mut reqwest::Response, seen: &mut String, wanted: &str, within: Duration) -> bool {
+async fn until(
+    stream: &mut reqwest::Response,
+    seen: &mut String,
+    wanted: &str,
+    within: Duration,
+) -> bool {
     let deadline = Instant::now() + within;
     while !seen.contains(wanted) {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -25,8 +30,13 @@ async fn until(stream: &mut reqwest::Response, seen: &mut String, wanted: &str, 
 
 async fn move_money(app: &TestWeb, from: &str, to_number: &str) {
     let token = app.api_token(from).await;
-    let accounts = app.gql(Some(&token), "{ accounts { id } }", json!({})).await;
-    let from_id = accounts["data"]["accounts"][0]["id"].as_str().expect("id").to_owned();
+    let accounts = app
+        .gql(Some(&token), "{ accounts { id } }", json!({}))
+        .await;
+    let from_id = accounts["data"]["accounts"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     let sent = app
         .gql(
             Some(&token),
@@ -42,16 +52,29 @@ async fn a_signed_in_session_hears_of_money_arriving_until_it_signs_out() {
     each_setup(|app| async move {
         let alice = app.accounts("alice").await;
         // Not signed in: no stream (the sign-in page instead).
-        let anonymous = app.client.get(app.url("/events")).send().await.expect("GET");
+        let anonymous = app
+            .client
+            .get(app.url("/events"))
+            .send()
+            .await
+            .expect("GET");
         assert_ne!(
-            anonymous.headers().get("content-type").and_then(|v| v.to_str().ok()),
+            anonymous
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
             Some("text/event-stream"),
             "{}",
             app.setup
         );
 
         app.sign_in("alice").await;
-        let mut stream = app.client.get(app.url("/events")).send().await.expect("GET /events");
+        let mut stream = app
+            .client
+            .get(app.url("/events"))
+            .send()
+            .await
+            .expect("GET /events");
         assert_eq!(stream.status(), StatusCode::OK, "{}", app.setup);
         assert_eq!(
             stream.headers()["content-type"].to_str().ok(),
@@ -60,21 +83,50 @@ async fn a_signed_in_session_hears_of_money_arriving_until_it_signs_out() {
             app.setup
         );
         let mut seen = String::new();
-        assert!(until(&mut stream, &mut seen, "event: ready", Duration::from_secs(5)).await, "{}: {seen}", app.setup);
+        assert!(
+            until(
+                &mut stream,
+                &mut seen,
+                "event: ready",
+                Duration::from_secs(5)
+            )
+            .await,
+            "{}: {seen}",
+            app.setup
+        );
 
         move_money(&app, "bob", &alice[0].1).await;
         let wanted = format!("event: posting\ndata: {{\"account\":\"{}\"}}", alice[0].1);
-        assert!(until(&mut stream, &mut seen, &wanted, Duration::from_secs(2)).await, "{}: {seen}", app.setup);
+        assert!(
+            until(&mut stream, &mut seen, &wanted, Duration::from_secs(2)).await,
+            "{}: {seen}",
+            app.setup
+        );
 
         // Bounded per session: the default allows four at once.
         let mut more = Vec::new();
         for _ in 0..3 {
-            let extra = app.client.get(app.url("/events")).send().await.expect("GET");
+            let extra = app
+                .client
+                .get(app.url("/events"))
+                .send()
+                .await
+                .expect("GET");
             assert_eq!(extra.status(), StatusCode::OK, "{}", app.setup);
             more.push(extra);
         }
-        let refused = app.client.get(app.url("/events")).send().await.expect("GET");
-        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS, "{}", app.setup);
+        let refused = app
+            .client
+            .get(app.url("/events"))
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(
+            refused.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            app.setup
+        );
         drop(more);
 
         // Signing out ends the stream, though no money moves.
@@ -82,9 +134,23 @@ async fn a_signed_in_session_hears_of_money_arriving_until_it_signs_out() {
         let csrf = crate::support::hidden(&dashboard, "csrf").expect("csrf");
         let started = Instant::now();
         app.post("/logout", &[("csrf", &csrf)]).await;
-        assert!(until(&mut stream, &mut seen, "event: ended", Duration::from_secs(3)).await, "{}: {seen}", app.setup);
+        assert!(
+            until(
+                &mut stream,
+                &mut seen,
+                "event: ended",
+                Duration::from_secs(3)
+            )
+            .await,
+            "{}: {seen}",
+            app.setup
+        );
         let end = tokio::time::timeout(Duration::from_secs(2), stream.chunk()).await;
-        assert!(matches!(end, Ok(Ok(None))), "{}: the stream goes on: {end:?}", app.setup);
+        assert!(
+            matches!(end, Ok(Ok(None))),
+            "{}: the stream goes on: {end:?}",
+            app.setup
+        );
         assert!(started.elapsed() < Duration::from_secs(3), "{}", app.setup);
     })
     .await;
