@@ -139,6 +139,70 @@ class Client:
 
 
 import urllib.parse  # noqa: E402
+import socket  # noqa: E402
+import struct  # noqa: E402
+
+
+class GraphQLWebSocket:
+    """Just enough of a WebSocket client (RFC 6455, text frames, masked) for one
+    graphql-transport-ws exchange through nginx."""
+
+    def __init__(self, port, host, path):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                           f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                           "Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.sock.recv(1)
+            if not chunk:
+                raise ValueError("closed during the handshake")
+            head += chunk
+        if not head.startswith(b"HTTP/1.1 101"):
+            raise ValueError(head.decode(errors="replace")[:200])
+
+    def send(self, message):
+        data = json.dumps(message).encode()
+        mask = os.urandom(4)
+        header = bytes([0x81])
+        if len(data) < 126:
+            header += bytes([0x80 | len(data)])
+        else:
+            header += bytes([0x80 | 126]) + struct.pack("!H", len(data))
+        self.sock.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def _exact(self, n):
+        data = b""
+        while len(data) < n:
+            chunk = self.sock.recv(n - len(data))
+            if not chunk:
+                raise ValueError("the connection closed")
+            data += chunk
+        return data
+
+    def receive(self, timeout):
+        """The next text message as JSON (pings from the server are answered)."""
+        self.sock.settimeout(timeout)
+        while True:
+            first, second = self._exact(2)
+            length = second & 0x7F
+            if length == 126:
+                length = struct.unpack("!H", self._exact(2))[0]
+            elif length == 127:
+                length = struct.unpack("!Q", self._exact(8))[0]
+            payload = self._exact(length)
+            opcode = first & 0x0F
+            if opcode == 0x9:  # ping
+                mask = os.urandom(4)
+                self.sock.sendall(bytes([0x8A, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+            elif opcode == 0x8:
+                raise ValueError(f"closed: {payload[2:].decode(errors='replace')}")
+            elif opcode == 0x1:
+                return json.loads(payload)
+
+    def close(self):
+        self.sock.close()
 
 
 def main():
@@ -212,12 +276,20 @@ def main():
             f"  server {{ listen 127.0.0.1:{service_ports[name]}; location / {{ proxy_pass http://{name}; proxy_next_upstream error timeout http_502; }} }}"
             for name in backends)
         locations = []
+        annotations = ingress["metadata"].get("annotations", {})
+        read_timeout = annotations.get("nginx.ingress.kubernetes.io/proxy-read-timeout", "60")
+        send_timeout = annotations.get("nginx.ingress.kubernetes.io/proxy-send-timeout", "60")
         for path in sorted(rule["http"]["paths"], key=lambda p: -len(p["path"])):
             service = path["backend"]["service"]["name"]
             prefix = path["path"]
             match = f"location {prefix}" if prefix == "/" else f"location ~ ^{re.escape(prefix)}(/|$)"
-            locations.append(f"    {match} {{ proxy_pass http://{service}; proxy_set_header Host $host; proxy_set_header X-Forwarded-For $remote_addr; proxy_next_upstream error timeout http_502; }}")
-        body_size = ingress["metadata"].get("annotations", {}).get("nginx.ingress.kubernetes.io/proxy-body-size", "1m")
+            # As ingress-nginx does: HTTP/1.1 to the upstream with the client's Upgrade and
+            # Connection (WebSockets), and the Ingress's read/send timeouts (long-lived
+            # subscriptions and event streams).
+            locations.append(f"    {match} {{ proxy_pass http://{service}; proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade; "
+                             f"proxy_read_timeout {read_timeout}s; proxy_send_timeout {send_timeout}s; "
+                             f"proxy_set_header Host $host; proxy_set_header X-Forwarded-For $remote_addr; proxy_next_upstream error timeout http_502; }}")
+        body_size = annotations.get("nginx.ingress.kubernetes.io/proxy-body-size", "1m")
         conf = f"""
 worker_processes 1;
 error_log {work}/error.log warn;
@@ -231,6 +303,7 @@ http {{
   uwsgi_temp_path {work}/uwsgi;
   scgi_temp_path {work}/scgi;
   client_max_body_size {body_size};
+  map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
 {upstreams}
   server {{
     listen 127.0.0.1:{INGRESS_PORT};
@@ -269,6 +342,26 @@ http {{
             return client.gql("mutation($i: TransferInput!) { transfer(input: $i) { id } }",
                               {"i": {"fromAccountId": erin[1], "toAccountNumber": frank[2], "amount": amount, "idempotencyKey": key}}, rest_token)
 
+        # A subscription through nginx (WebSocket upgrade on /graphql/ws): frank hears
+        # erin's transfer, whichever api replica nginx sent either to.
+        try:
+            ws = GraphQLWebSocket(INGRESS_PORT, host, "/graphql/ws")
+            ws.send({"type": "connection_init", "payload": {"authorization": f"Bearer {frank[0]}"}})
+            acked = ws.receive(5).get("type") == "connection_ack"
+            checks.check("subscription handshake through nginx", acked)
+            ws.send({"id": "1", "type": "subscribe", "payload": {"query": "subscription { accountUpdated { account { balance } transaction { amount } } }"}})
+            ws.send({"type": "ping"})
+            ws.receive(5)  # the pong: the subscribe was read first
+            started = time.monotonic()
+            status, body = transfer("e2e-live", "0.50")
+            message = ws.receive(5)
+            update = (message.get("payload") or {}).get("data", {}).get("accountUpdated", {})
+            checks.check("subscription event through nginx", update.get("transaction", {}).get("amount") == "0.50",
+                         f"{json.dumps(message)[:300]} after {time.monotonic() - started:.2f}s")
+            ws.close()
+        except (OSError, ValueError) as e:
+            checks.check("subscription through nginx", False, repr(e))
+
         ok = 0
         for n in range(10):
             status, body = transfer(f"e2e-{n}")
@@ -288,8 +381,8 @@ http {{
             status, body = client.gql("{ accounts { balance } }", token=token)
             return body.get("data", {}).get("accounts", [{}])[0].get("balance")
 
-        checks.check("erin's balance through nginx", balance(erin[0]) == "70.00", str(balance(erin[0])))
-        checks.check("frank's balance through nginx", balance(frank[0]) == "30.00", str(balance(frank[0])))
+        checks.check("erin's balance through nginx", balance(erin[0]) == "69.50", str(balance(erin[0])))
+        checks.check("frank's balance through nginx", balance(frank[0]) == "30.50", str(balance(frank[0])))
 
         # The web pages through the Ingress: sign in with the form, see the dashboard.
         status, page, _ = client.request("GET", "/login")
@@ -299,9 +392,9 @@ http {{
         status, _, headers = client.request("POST", "/login", {"username": "frank", "password": "e2e-password-1", "csrf": token}, form=True)
         checks.check("sign in with the form", status in (302, 303), str(status))
         status, page, _ = client.request("GET", "/")
-        checks.check("dashboard shows frank's balance", status == 200 and "30.00" in page, page[:300] if status != 200 else "30.00 not on the page")
+        checks.check("dashboard shows frank's balance", status == 200 and "30.50" in page, page[:300] if status != 200 else "30.50 not on the page")
         status, body, _ = client.request("GET", "/api/accounts", headers={"Authorization": f"Bearer {frank[0]}"})
-        checks.check("REST accounts via /api", status == 200 and "30.00" in body, body[:200])
+        checks.check("REST accounts via /api", status == 200 and "30.50" in body, body[:200])
     finally:
         stop_processes(procs)
         subprocess.run(["psql", f"postgres://postgres@{PG_HOST}/postgres", "-qc", f"DROP DATABASE IF EXISTS {db}"], check=False)

@@ -206,6 +206,12 @@ APP_PROBES = {
 
 # (path, service, port): the routes of the Ingress rule, and of the Gateway's HTTPRoutes
 INGRESS_ROUTES = [("/graphql", "banking-backend", 8000), ("/api", "banking-backend", 8000), ("/", "banking-frontend", 80)]
+# (path, match type, service, port): the Gateway's routes for connections that live as long
+# as a page (subscriptions' WebSocket, the dashboard's event stream): request timeout "0s"
+# (none), the applications bound them themselves.
+LONG_LIVED_ROUTES = [("/graphql/ws", "PathPrefix", "banking-backend", 8000), ("/events", "Exact", "banking-frontend", 80)]
+# The Ingress keeps those open at least this long between two reads (nginx's default: 60 s).
+MIN_STREAM_TIMEOUT_SECS = 300
 
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass",
@@ -1152,7 +1158,12 @@ def check_gateway(objs: list[Obj], expect: Expect) -> Problems:
                                 f"expected {app_listener!r}")
             timeouts = rule.get("timeouts") or {}
             request, backend = timeouts.get("request"), timeouts.get("backendRequest")
-            if not request or not backend:
+            paths = [((m.get("path") or {}).get("value"), (m.get("path") or {}).get("type")) for m in rule.get("matches") or [{}]]
+            long_lived = {(p, t) for p, t, _, _ in LONG_LIVED_ROUTES}
+            if paths and all(p in long_lived for p in paths):
+                if request is None or duration_secs(request) != 0 or backend is not None:
+                    problems.append(f"HTTPRoute/{name}: the long-lived route {paths} must have timeouts.request 0s and no backendRequest")
+            elif not request or not backend:
                 problems.append(f"HTTPRoute/{name}: a rule without timeouts.request and timeouts.backendRequest")
             elif duration_secs(backend) > duration_secs(request) and duration_secs(request) != 0:
                 problems.append(f"HTTPRoute/{name}: backendRequest {backend} is longer than request {request}")
@@ -1165,6 +1176,7 @@ def check_gateway(objs: list[Obj], expect: Expect) -> Problems:
                     got.append((path.get("value"), path.get("type"), ref.get("name"), ref.get("port"),
                                 ref.get("kind", "Service"), ref.get("weight", 1)))
     want = [(path, "PathPrefix", svc, port, "Service", 1) for path, svc, port in INGRESS_ROUTES]
+    want += [(path, kind, svc, port, "Service", 1) for path, kind, svc, port in LONG_LIVED_ROUTES]
     if sorted(got) != sorted(want):
         problems.append(f"routes {sorted(got)}, expected {sorted(want)}")
     for path, _, svc, port, _, _ in got:
@@ -1191,6 +1203,10 @@ def check_ingress(objs: list[Obj], expect: Expect) -> Problems:
     annotations = ing["metadata"].get("annotations") or {}
     if annotations.get("nginx.ingress.kubernetes.io/proxy-body-size") != "1m":
         problems.append("annotation nginx.ingress.kubernetes.io/proxy-body-size is not \"1m\"")
+    for key in ("nginx.ingress.kubernetes.io/proxy-read-timeout", "nginx.ingress.kubernetes.io/proxy-send-timeout"):
+        value = annotations.get(key, "60")
+        if not value.isdigit() or int(value) < MIN_STREAM_TIMEOUT_SECS:
+            problems.append(f"annotation {key}={value!r}: subscriptions and event streams need at least {MIN_STREAM_TIMEOUT_SECS} s")
     rules = spec.get("rules") or []
     if len(rules) != 1 or rules[0].get("host") != expect.host:
         problems.append(f"rules hosts {[r.get('host') for r in rules]}, expected [{expect.host!r}]")

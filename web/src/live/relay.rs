@@ -72,9 +72,15 @@ pub async fn events(State(state): State<WebState>, session: Session) -> Response
             }
         }
     });
-    Sse::new(stream)
+    let mut response = Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
-        .into_response()
+        .into_response();
+    // nginx (the Ingress) would otherwise buffer the events.
+    response.headers_mut().insert(
+        axum::http::HeaderName::from_static("x-accel-buffering"),
+        axum::http::HeaderValue::from_static("no"),
+    );
+    response
 }
 
 /// Hands events to the response body through a small bounded channel: a browser that
