@@ -77,3 +77,13 @@ bench:
 # The deployment on one machine: 2 api + 2 web (release) from the rendered manifests, behind a real nginx.
 e2e:
     python3 scripts/e2e.py
+
+# What live subscriptions cost a release api: RSS per idle subscription (and how many fit in the pod's 512 MiB), commit-to-delivery p50/p99 across two replicas.
+bench-subscriptions:
+    cargo build --release -p api --bin banking-api
+    python3 scripts/bench/subscriptions.py
+
+# Regenerate api/graphiql/dist (the GraphiQL playground's files) from the pinned npm packages.
+graphiql-assets:
+    cd api/graphiql && npm ci --ignore-scripts --no-audit --no-fund
+    node scripts/graphiql-assets.mjs

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import yaml
 
-from support import ROOT, Checks, NoRedirect, cargo_target_dir, spare_port, stop_processes, wait_http
+from support import ROOT, Checks, GraphQLWebSocket, NoRedirect, cargo_target_dir, spare_port, stop_processes, wait_http
 
 TARGET = cargo_target_dir()
 RELEASE = TARGET / "release"
@@ -139,70 +139,7 @@ class Client:
 
 
 import urllib.parse  # noqa: E402
-import socket  # noqa: E402
-import struct  # noqa: E402
 
-
-class GraphQLWebSocket:
-    """Just enough of a WebSocket client (RFC 6455, text frames, masked) for one
-    graphql-transport-ws exchange through nginx."""
-
-    def __init__(self, port, host, path):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                           f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                           "Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n").encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = self.sock.recv(1)
-            if not chunk:
-                raise ValueError("closed during the handshake")
-            head += chunk
-        if not head.startswith(b"HTTP/1.1 101"):
-            raise ValueError(head.decode(errors="replace")[:200])
-
-    def send(self, message):
-        data = json.dumps(message).encode()
-        mask = os.urandom(4)
-        header = bytes([0x81])
-        if len(data) < 126:
-            header += bytes([0x80 | len(data)])
-        else:
-            header += bytes([0x80 | 126]) + struct.pack("!H", len(data))
-        self.sock.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
-
-    def _exact(self, n):
-        data = b""
-        while len(data) < n:
-            chunk = self.sock.recv(n - len(data))
-            if not chunk:
-                raise ValueError("the connection closed")
-            data += chunk
-        return data
-
-    def receive(self, timeout):
-        """The next text message as JSON (pings from the server are answered)."""
-        self.sock.settimeout(timeout)
-        while True:
-            first, second = self._exact(2)
-            length = second & 0x7F
-            if length == 126:
-                length = struct.unpack("!H", self._exact(2))[0]
-            elif length == 127:
-                length = struct.unpack("!Q", self._exact(8))[0]
-            payload = self._exact(length)
-            opcode = first & 0x0F
-            if opcode == 0x9:  # ping
-                mask = os.urandom(4)
-                self.sock.sendall(bytes([0x8A, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
-            elif opcode == 0x8:
-                raise ValueError(f"closed: {payload[2:].decode(errors='replace')}")
-            elif opcode == 0x1:
-                return json.loads(payload)
-
-    def close(self):
-        self.sock.close()
 
 
 def main():
