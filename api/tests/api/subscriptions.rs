@@ -400,3 +400,87 @@ async fn idle_connections_close_and_an_expired_token_ends_its_subscription() {
     assert_eq!(code, 4401, "{reason}");
     assert!(reason.contains("expired"), "{reason}");
 }
+
+#[tokio::test]
+async fn after_a_lost_link_to_redis_subscribers_are_told_of_the_gap_and_hear_postings_again() {
+    let Some(_) = testkit::postgres_admin_url() else {
+        return; // two replicas need a database both can reach (PostgreSQL; always in CI)
+    };
+    // A private Redis: the test cuts its clients.
+    let redis = crate::support::redis_server::RedisServer::start();
+    let database = TestDatabase::new(Backend::Postgres).await;
+    let cache = CacheKind::Redis(redis.url());
+    let config = config_for(&database, &cache);
+    let mut second = config.clone();
+    second.migrate_on_start = false;
+    let one = TestApp::spawn_with(
+        TestDatabase::existing(&database.url, Backend::Postgres),
+        config,
+        "replica one".into(),
+    )
+    .await;
+    let two = TestApp::spawn_with(database, second, "replica two".into()).await;
+    let (alice, bob) = (
+        one.customer("gap_alice").await,
+        one.customer("gap_bob").await,
+    );
+    one.deposit(&alice, "50.00").await;
+    let linked = async |app: &TestApp| {
+        let started = Instant::now();
+        while !app.state.services.live.is_linked() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the relay did not come back"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    linked(&one).await;
+    linked(&two).await;
+    let mut bob_ws = subscribed(&two.base, &bob.token).await;
+
+    // Both replicas' links to Redis are cut (as a failover or a network blip does): each
+    // makes a new one by itself.
+    let killed = std::process::Command::new("redis-cli")
+        .args([
+            "-p",
+            &redis.port.to_string(),
+            "CLIENT",
+            "KILL",
+            "TYPE",
+            "pubsub",
+        ])
+        .output()
+        .expect("redis-cli must be installed");
+    assert_eq!(
+        String::from_utf8_lossy(&killed.stdout).trim(),
+        "2",
+        "two relays were linked"
+    );
+    let started = Instant::now();
+    linked(&one).await;
+    linked(&two).await;
+    // The subscriber is told postings may have been missed.
+    let told = loop {
+        match bob_ws.next_payload(Duration::from_secs(10)).await {
+            Some(Event::Message(m)) if m["type"] == "next" => break m,
+            Some(Event::Message(_)) => continue,
+            other => panic!("expected the gap to be announced, got {other:?}"),
+        }
+    };
+    assert_eq!(
+        told["payload"]["errors"][0]["extensions"]["code"], "UNAVAILABLE",
+        "{told}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // And postings committed on the other replica reach it again (once that replica's
+    // heartbeat, every second, has noticed and it has linked again).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    linked(&one).await;
+    let sent = transfer(&one.base, &alice, &bob, "2.00").await;
+    assert!(sent["errors"].is_null(), "{sent}");
+    let got = update(&mut bob_ws, WITHIN)
+        .await
+        .expect("an update after the reconnection");
+    assert_eq!(got["account"]["balance"], "2.00");
+}
