@@ -9,6 +9,7 @@ mod payees;
 mod security;
 mod sessions;
 mod sign_in;
+mod spanish;
 mod split_mode;
 mod statement;
 mod transfer;
