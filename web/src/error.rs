@@ -16,6 +16,8 @@ pub enum Error {
     SessionEnded,
     /// No session cookie at all: sign in first.
     SignInRequired,
+    /// A sign-in with a wrong username or password.
+    WrongCredentials,
     /// A read-only token used to write, or another refusal of the api's.
     Forbidden(String),
     /// The api refused an input (`BAD_USER_INPUT`); the message is safe to show.
@@ -44,6 +46,7 @@ impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
             Error::SessionEnded | Error::SignInRequired => ErrorCode::Unauthenticated,
+            Error::WrongCredentials => ErrorCode::InvalidCredentials,
             Error::Forbidden(_) | Error::CsrfRefused => ErrorCode::Forbidden,
             Error::BadInput(_) | Error::BadForm => ErrorCode::BadUserInput,
             Error::NotFound(_) | Error::PageNotFound => ErrorCode::NotFound,
@@ -64,6 +67,7 @@ impl Error {
         };
         match code {
             ErrorCode::Unauthenticated => Error::SessionEnded,
+            ErrorCode::InvalidCredentials => Error::WrongCredentials,
             ErrorCode::Forbidden => Error::Forbidden(message.to_owned()),
             ErrorCode::BadUserInput => Error::BadInput(message.to_owned()),
             ErrorCode::NotFound => Error::NotFound(message.to_owned()),
@@ -78,6 +82,7 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::SessionEnded | Error::SignInRequired => StatusCode::SEE_OTHER,
+            Error::WrongCredentials => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Forbidden(_) | Error::CsrfRefused => StatusCode::FORBIDDEN,
             Error::BadInput(_) | Error::BadForm => StatusCode::BAD_REQUEST,
             Error::NotFound(_) | Error::PageNotFound => StatusCode::NOT_FOUND,
@@ -91,6 +96,10 @@ impl Error {
     fn page(&self) -> ErrorPage {
         let (title, message) = match self {
             Error::SessionEnded | Error::SignInRequired => ("Sign in", String::new()),
+            Error::WrongCredentials => (
+                "Sign in",
+                "Enter a correct username and password.".to_owned(),
+            ),
             Error::Forbidden(_) => (
                 "You cannot do that",
                 "Your sign-in does not allow this. Sign out, sign in again and retry.".to_owned(),
@@ -170,6 +179,7 @@ mod tests {
     fn every_api_code_has_a_web_error() {
         for (code, status) in [
             ("UNAUTHENTICATED", StatusCode::SEE_OTHER),
+            ("INVALID_CREDENTIALS", StatusCode::UNPROCESSABLE_ENTITY),
             ("FORBIDDEN", StatusCode::FORBIDDEN),
             ("BAD_USER_INPUT", StatusCode::BAD_REQUEST),
             ("NOT_FOUND", StatusCode::NOT_FOUND),

@@ -103,7 +103,7 @@ pub async fn login(
         };
         match state.api.run::<Login>(&trace.anonymous(), variables).await {
             Ok(data) => return Ok(signed_in(&data.login.token, &data.login.expires_at)),
-            Err(Error::SessionEnded) => {
+            Err(Error::WrongCredentials) => {
                 errors.add("username", "Enter a correct username and password");
             }
             Err(Error::RateLimited) => errors.add(
