@@ -61,9 +61,8 @@ impl Error {
     /// A short name for metrics: the api's code where there is one.
     pub fn code(&self) -> ErrorCode {
         match self {
-            Error::SessionEnded | Error::SignInRequired | Error::InvalidCredentials => {
-                ErrorCode::Unauthenticated
-            }
+            Error::SessionEnded | Error::SignInRequired => ErrorCode::Unauthenticated,
+            Error::InvalidCredentials => ErrorCode::InvalidCredentials,
             Error::Forbidden | Error::CsrfRefused => ErrorCode::Forbidden,
             Error::BadInput(_) | Error::BadForm => ErrorCode::BadUserInput,
             Error::NotFound(_) | Error::PageNotFound => ErrorCode::NotFound,
@@ -92,6 +91,7 @@ impl Error {
             .map(str::to_owned);
         match code {
             ErrorCode::Unauthenticated => Error::SessionEnded,
+            ErrorCode::InvalidCredentials => Error::InvalidCredentials,
             ErrorCode::Forbidden => Error::Forbidden,
             ErrorCode::BadUserInput => Error::BadInput(field),
             ErrorCode::NotFound => Error::NotFound(field),
@@ -117,7 +117,7 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::SessionEnded | Error::SignInRequired => StatusCode::SEE_OTHER,
-            Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Error::InvalidCredentials => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Forbidden | Error::CsrfRefused => StatusCode::FORBIDDEN,
             Error::BadInput(_) | Error::BadForm => StatusCode::BAD_REQUEST,
             Error::NotFound(_) | Error::PageNotFound => StatusCode::NOT_FOUND,
@@ -131,9 +131,8 @@ impl Error {
     /// The heading and the message of this error's page, as message keys.
     fn page_keys(&self) -> (&'static str, &'static str) {
         match self {
-            Error::SessionEnded | Error::SignInRequired | Error::InvalidCredentials => {
-                (key("login-title"), key("login-ended"))
-            }
+            Error::SessionEnded | Error::SignInRequired => (key("login-title"), key("login-ended")),
+            Error::InvalidCredentials => (key("login-title"), key("login-wrong")),
             Error::Forbidden => (key("error-forbidden-title"), key("error-forbidden")),
             Error::BadInput(_) => (key("error-bad-input-title"), key("error-bad-input")),
             Error::NotFound(_) | Error::PageNotFound => {
@@ -207,6 +206,7 @@ mod tests {
     fn every_api_code_has_a_web_error() {
         for (code, status) in [
             ("UNAUTHENTICATED", StatusCode::SEE_OTHER),
+            ("INVALID_CREDENTIALS", StatusCode::UNPROCESSABLE_ENTITY),
             ("FORBIDDEN", StatusCode::FORBIDDEN),
             ("BAD_USER_INPUT", StatusCode::BAD_REQUEST),
             ("NOT_FOUND", StatusCode::NOT_FOUND),

@@ -126,11 +126,10 @@ pub async fn login(
         };
         match state.api.run::<Login>(&trace.anonymous(), variables).await {
             Ok(data) => return Ok(signed_in(&data.login.token, &data.login.expires_at)),
-            // Wrong credentials (`INVALID_CREDENTIALS`); a sign-in has no session that
-            // could have ended, so `UNAUTHENTICATED` here means the same. An input the
-            // api refused (`BAD_USER_INPUT`, field `username` or `password`) cannot be
-            // anyone's: the same answer, beside that field.
-            Err(Error::InvalidCredentials | Error::SessionEnded) => {
+            // Wrong credentials (`INVALID_CREDENTIALS`, no field: which one is not said).
+            // An input the api refused (`BAD_USER_INPUT`, field `username` or
+            // `password`) cannot be anyone's: the same answer, beside that field.
+            Err(Error::InvalidCredentials) => {
                 errors.add("username", t.get("login-wrong"));
             }
             Err(Error::BadInput(field)) => {
