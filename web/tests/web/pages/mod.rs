@@ -3,6 +3,7 @@
 #![cfg(feature = "embedded")]
 
 mod accounts;
+mod api_messages;
 mod csrf;
 mod open_account;
 mod payees;
