@@ -298,7 +298,7 @@ mod tests {
         let whole = (cents / 100).to_string();
         let mut out = String::new();
         for (i, digit) in whole.chars().enumerate() {
-            if grouped && i > 0 && (whole.len() - i) % 3 == 0 {
+            if grouped && i > 0 && (whole.len() - i).is_multiple_of(3) {
                 out.push(conventions.group);
             }
             out.push(digit);
