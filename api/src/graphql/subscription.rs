@@ -35,8 +35,8 @@ impl LiveSubscription {
     ) -> Result<impl Stream<Item = async_graphql::Result<AccountUpdate>> + use<>, Error> {
         let reader = reader(ctx).await?;
         let slots = ctx.data::<ConnectionSlots>().map_err(|_| {
-            Error::Ledger(ledger::Error::InvalidInput(
-                "subscriptions are served over WebSocket, at /graphql/ws".into(),
+            Error::Ledger(ledger::Error::invalid_request(
+                "subscriptions are served over WebSocket, at /graphql/ws",
             ))
         })?;
         let user = reader.user_id;

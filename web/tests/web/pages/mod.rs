@@ -3,6 +3,7 @@
 #![cfg(feature = "embedded")]
 
 mod accounts;
+mod api_messages;
 mod csrf;
 mod live_events;
 mod open_account;
@@ -10,6 +11,7 @@ mod payees;
 mod security;
 mod sessions;
 mod sign_in;
+mod spanish;
 mod split_mode;
 mod statement;
 mod transfer;
