@@ -299,11 +299,16 @@ async fn postgres_primary_killed_and_replica_promoted_under_16_clients() {
         "synchronous_commit=remote_apply",
     ]);
     let replica = primary.start_replica(&[]);
-    assert_eq!(
-        primary.sql("SELECT sync_state FROM pg_stat_replication"),
-        "sync",
-        "the replica is a synchronous standby"
-    );
+    // The walsender streams a moment before the primary counts it as its synchronous
+    // standby (it must first hear the standby's reply): wait for that, boundedly.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while primary.sql("SELECT sync_state FROM pg_stat_replication") != "sync" {
+        assert!(
+            Instant::now() < deadline,
+            "the replica never became a synchronous standby"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     // The api reaches the database only through the proxy, as it would through PgBouncer
     // or the operator's Service.
     let proxy = TcpProxy::start(primary.port).await;
