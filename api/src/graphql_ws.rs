@@ -5,7 +5,8 @@
 //! async-graphql speaks the protocol (`async_graphql::http::WebSocket`); this file adds
 //! what a bank's connection needs around it:
 //! - `connection_init` carries `{"authorization": "Bearer <token>"}`, checked as an HTTP
-//!   request's header is (a read-only token will do); a refusal closes with 4403;
+//!   request's header is (a read-only token will do); a refusal closes with 4403, and a
+//!   check that could not be made (the session store down) with 1013, which clients retry;
 //! - no `connection_init` within `WS_INIT_TIMEOUT_SECS`: closed with 4408;
 //! - the session's end (a sign-out anywhere, its idle expiry, the token's expiry) closes
 //!   with 4401 within a second, events or none (`crate::auth::SessionWatch`);
@@ -15,7 +16,7 @@
 //! - the subscriptions a connection may hold are limited in `crate::live`.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use async_graphql::Data;
@@ -31,6 +32,7 @@ use tokio::time::Instant;
 use crate::app_state::AppState;
 use crate::auth::{ClientAddress, RequestAuth, Watching, bearer_token};
 use crate::live::ConnectionSlots;
+use banking_common::error_code::ErrorCode;
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
 
@@ -38,6 +40,7 @@ pub const PROTOCOL: &str = "graphql-transport-ws";
 mod close {
     pub const NORMAL: u16 = 1000;
     pub const GOING_AWAY: u16 = 1001;
+    pub const TRY_AGAIN_LATER: u16 = 1013;
     pub const TOO_BIG: u16 = 1009;
     pub const BAD_REQUEST: u16 = 4400;
     pub const UNAUTHORIZED: u16 = 4401;
@@ -94,6 +97,12 @@ pub async fn upgrade(
         .on_upgrade(move |socket| serve(socket, state, client))
 }
 
+/// How `connection_init` went, for the close code: not refused (yet), refused (the token),
+/// or not checked (a dependency down).
+const INIT_PENDING: u8 = 0;
+const INIT_REFUSED: u8 = 1;
+const INIT_UNCHECKED: u8 = 2;
+
 /// Why the loop below stopped serving.
 struct Closing(u16, String);
 
@@ -104,7 +113,7 @@ async fn serve(socket: WebSocket, state: AppState, client: ClientAddress) {
     let (inbox, inbox_out) = mpsc::channel::<Vec<u8>>(INBOX);
     let (watched, watching) = oneshot::channel::<Watching>();
     let mut watching = Some(watching);
-    let refused = Arc::new(AtomicBool::new(false));
+    let refused = Arc::new(AtomicU8::new(INIT_PENDING));
     let on_init = connection_init(&state, client, slots.clone(), watched, refused.clone());
     let mut protocol = GraphQLSocket::new(
         state.schema.clone(),
@@ -204,7 +213,7 @@ fn connection_init(
     client: ClientAddress,
     slots: ConnectionSlots,
     watched: oneshot::Sender<Watching>,
-    refused: Arc<AtomicBool>,
+    refused: Arc<AtomicU8>,
 ) -> impl FnOnce(serde_json::Value) -> futures::future::BoxFuture<'static, async_graphql::Result<Data>>
 + Send
 + 'static {
@@ -221,7 +230,12 @@ fn connection_init(
             let claims = match credentials.claims().await {
                 Ok(claims) => claims,
                 Err(e) => {
-                    refused.store(true, Ordering::Release);
+                    let why = if e.code() == ErrorCode::Unavailable {
+                        INIT_UNCHECKED
+                    } else {
+                        INIT_REFUSED
+                    };
+                    refused.store(why, Ordering::Release);
                     return Err(async_graphql::Error::new(e.message()));
                 }
             };
@@ -239,9 +253,10 @@ fn connection_init(
 
 /// async-graphql closes with the older protocol's codes in a few places; the
 /// graphql-transport-ws ones say more (and graphql-ws clients act on them).
-fn closing_for(code: u16, reason: String, init_refused: bool) -> Closing {
+fn closing_for(code: u16, reason: String, init: u8) -> Closing {
     match code {
-        1002 if init_refused => Closing(close::FORBIDDEN, reason),
+        1002 if init == INIT_REFUSED => Closing(close::FORBIDDEN, reason),
+        1002 if init == INIT_UNCHECKED => Closing(close::TRY_AGAIN_LATER, reason),
         1002 => Closing(close::BAD_REQUEST, reason),
         1011 => Closing(close::UNAUTHORIZED, "Unauthorized".into()),
         other => Closing(other, reason),
@@ -300,12 +315,22 @@ mod tests {
 
     #[test]
     fn the_older_codes_become_the_protocols() {
-        assert_eq!(closing_for(1002, "no".into(), true).0, close::FORBIDDEN);
-        assert_eq!(closing_for(1002, "bad".into(), false).0, close::BAD_REQUEST);
         assert_eq!(
-            closing_for(1011, String::new(), false).0,
+            closing_for(1002, "no".into(), INIT_REFUSED).0,
+            close::FORBIDDEN
+        );
+        assert_eq!(
+            closing_for(1002, "later".into(), INIT_UNCHECKED).0,
+            close::TRY_AGAIN_LATER
+        );
+        assert_eq!(
+            closing_for(1002, "bad".into(), INIT_PENDING).0,
+            close::BAD_REQUEST
+        );
+        assert_eq!(
+            closing_for(1011, String::new(), INIT_PENDING).0,
             close::UNAUTHORIZED
         );
-        assert_eq!(closing_for(4429, String::new(), false).0, 4429);
+        assert_eq!(closing_for(4429, String::new(), INIT_PENDING).0, 4429);
     }
 }

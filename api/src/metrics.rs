@@ -23,6 +23,17 @@ pub struct Metrics {
     logins: IntCounterVec,
     cache_reads: IntCounterVec,
     db_pool: IntGaugeVec,
+    /// Live subscriptions: open now, and since start the subscribers dropped for lagging
+    /// and the postings not announced to other replicas (set at each scrape).
+    live: IntGaugeVec,
+}
+
+/// What `crate::live` reports at a scrape.
+pub struct LiveFigures {
+    pub open: usize,
+    pub lagged: u64,
+    pub publish_failures: u64,
+    pub linked: bool,
 }
 
 impl Metrics {
@@ -69,7 +80,15 @@ impl Metrics {
         registry.register(Box::new(transfers.clone()))?;
         registry.register(Box::new(logins.clone()))?;
         registry.register(Box::new(cache_reads.clone()))?;
+        let live = IntGaugeVec::new(
+            opts(
+                "live_subscriptions",
+                "Live subscriptions: open (now), lagged and publish_failed (since start), linked (1 while postings from other replicas can arrive)",
+            ),
+            &["state"],
+        )?;
         registry.register(Box::new(db_pool.clone()))?;
+        registry.register(Box::new(live.clone()))?;
         Ok(Metrics {
             registry,
             http,
@@ -79,6 +98,7 @@ impl Metrics {
             logins,
             cache_reads,
             db_pool,
+            live,
         })
     }
 
@@ -118,7 +138,12 @@ impl Metrics {
     }
 
     /// The text exposition, with the pool gauges read now.
-    pub fn render(&self, db: &DatabaseConnection) -> String {
+    pub fn render(&self, db: &DatabaseConnection, live: LiveFigures) -> String {
+        let gauge = |state: &str, value: i64| self.live.with_label_values(&[state]).set(value);
+        gauge("open", live.open as i64);
+        gauge("lagged", live.lagged as i64);
+        gauge("publish_failed", live.publish_failures as i64);
+        gauge("linked", i64::from(live.linked));
         let (size, idle) = pool_usage(db);
         self.db_pool
             .with_label_values(&["in_use"])

@@ -273,7 +273,17 @@ fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Respo
 /// The api's metrics in the Prometheus text format (served on the metrics listener; in the
 /// all-in-one, by the web's).
 pub fn metrics_text(state: &AppState) -> String {
-    state.services.metrics.render(state.services.ledger.db())
+    let live = &state.services.live;
+    let figures = crate::metrics::LiveFigures {
+        open: live.open(),
+        lagged: live.lagged(),
+        publish_failures: live.publish_failures(),
+        linked: live.is_linked(),
+    };
+    state
+        .services
+        .metrics
+        .render(state.services.ledger.db(), figures)
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

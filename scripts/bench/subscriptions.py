@@ -107,15 +107,26 @@ def main():
         # 1. Memory per idle subscription on replica A.
         time.sleep(1)
         baseline = rss(procs[0].pid)
-        rows = [(0, baseline)]
+        rows = [(0, baseline, len(os.listdir(f"/proc/{procs[0].pid}/fd")))]
+        last_pump = time.monotonic()
+
+        def pump():
+            # The api pings every 30 s and drops a peer silent for 75 s.
+            for ws in sockets:
+                ws.answer_pings()
+
         for step in STEPS:
             while len(sockets) < step:
                 sockets.append(subscribe(a, people[len(sockets) % len(people)][0]))
+                if time.monotonic() - last_pump > 10:
+                    pump()
+                    last_pump = time.monotonic()
             time.sleep(2)
-            rows.append((step, rss(procs[0].pid)))
+            pump()
+            rows.append((step, rss(procs[0].pid), len(os.listdir(f"/proc/{procs[0].pid}/fd"))))
         # The allocator grows in steps, so the cost is taken as the steepest step seen
         # (the first, from no subscription, included): the estimate errs on the low side.
-        slopes = [(r1 - r0) / (n1 - n0) for (n0, r0), (n1, r1) in zip(rows, rows[1:])]
+        slopes = [(r1 - r0) / (n1 - n0) for (n0, r0, _), (n1, r1, _) in zip(rows, rows[1:])]
         per = max(slopes)
         average = (rows[-1][1] - baseline) / rows[-1][0]
         fits = int((POD_LIMIT - baseline) / per) if per > 0 else 0
@@ -174,10 +185,10 @@ def main():
         mib = 1024 * 1024
         print("## Live subscriptions (scripts/bench/subscriptions.py)\n")
         print(f"Release `banking-api`, two replicas on one PostgreSQL and one Redis, {datetime.date.today()}.\n")
-        print("| idle subscriptions on replica A | RSS |")
-        print("|---|---|")
-        for n, r in rows:
-            print(f"| {n} | {r / mib:.1f} MiB |")
+        print("| idle subscriptions on replica A | RSS | open files |")
+        print("|---|---|---|")
+        for n, r, files in rows:
+            print(f"| {n:,} | {r / mib:.1f} MiB | {files:,} |")
         print(f"\nOne idle subscription (its WebSocket, the protocol engine, the hub's queue) costs "
               f"{average / 1024:.1f} KiB on average over {rows[-1][0]:,} and at most {per / 1024:.1f} KiB in any step; "
               f"at the steepest, from a baseline of {baseline / mib:.0f} MiB, {fits:,} fit in the api pod's "

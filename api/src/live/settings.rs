@@ -28,7 +28,7 @@ pub struct LiveSettings {
 impl Default for LiveSettings {
     fn default() -> LiveSettings {
         LiveSettings {
-            max_subscriptions: 20_000,
+            max_subscriptions: 16_000,
             per_connection: 8,
             per_user: 32,
             init_timeout: Duration::from_secs(10),

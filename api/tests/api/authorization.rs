@@ -265,7 +265,7 @@ async fn the_sixth_wrong_password_in_a_row_from_one_address_must_wait_even_when_
             let body = login("wrong password").await;
             assert_eq!(
                 error_code(&body),
-                Some("UNAUTHENTICATED"),
+                Some("INVALID_CREDENTIALS"),
                 "attempt {attempt}: {body}"
             );
         }
