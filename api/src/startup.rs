@@ -111,9 +111,10 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
                 locator,
                 &key_prefix,
                 config.redis_pool_size,
+                config.cache_sizes,
             ))
         }
-        None => Arc::new(MemoryCache::default()),
+        None => Arc::new(MemoryCache::new(config.cache_sizes.memory_bytes)),
     };
     let keys = match &config.biscuit_private_key {
         Some(hex) => {
@@ -125,7 +126,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
             );
             TokenKeys::generate()
         }
-    };
+    }
+    .remembering(config.cache_sizes.token_entries);
     let config = Arc::new(config);
     let metrics = Arc::new(Metrics::new("banking_api").context("registering metrics")?);
     let services = Services {
