@@ -131,7 +131,12 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let config = Arc::new(config);
     let metrics = Arc::new(Metrics::new("banking_api").context("registering metrics")?);
     let services = Services {
-        reads: CachedReads::new(cache.clone(), ledger.clone(), metrics.clone()),
+        reads: CachedReads::new(
+            cache.clone(),
+            ledger.clone(),
+            metrics.clone(),
+            &config.cache_sizes,
+        ),
         auth: Auth::new(keys, cache.clone(), &config, metrics.clone()),
         ledger,
         cache,
@@ -140,8 +145,14 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     };
     // The identity is read from a migrated database, so by now the schema is in place.
     let ready = Arc::new(AtomicBool::new(true));
+    let trusted = services.config.process.otel_endpoint.is_none().then(|| {
+        Arc::new(graphql_http::Trusted::new(graphql::trusted_schema(
+            services.clone(),
+        )))
+    });
     Ok(AppState {
         schema: graphql::schema(services.clone()),
+        trusted,
         services,
         ready,
     })
