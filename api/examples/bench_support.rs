@@ -58,8 +58,8 @@ async fn tokens(out: &str) -> anyhow::Result<()> {
     let identity = db::identity(&conn).await?;
     let prefix = format!("{}{identity}:", env("REDIS_KEY_PREFIX")?);
     let ttl: u64 = env("SESSION_TTL_SECS")?.parse()?;
-    let keys = TokenKeys::from_hex(&env("BISCUIT_PRIVATE_KEY")?)
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let keys =
+        TokenKeys::from_hex(&env("BISCUIT_PRIVATE_KEY")?).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let expires_at = SystemTime::now() + Duration::from_secs(12 * 3600);
     let redis = redis::Client::open(env("REDIS_URL")?)?;
     let mut redis = redis.get_multiplexed_async_connection().await?;
@@ -113,7 +113,10 @@ async fn tokens(out: &str) -> anyhow::Result<()> {
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().map_err(|_| anyhow::anyhow!("a minting thread panicked"))?)
+                .map(|h| {
+                    h.join()
+                        .map_err(|_| anyhow::anyhow!("a minting thread panicked"))?
+                })
                 .collect::<anyhow::Result<Vec<Vec<_>>>>()
                 .map(|parts| parts.into_iter().flatten().collect())
         })?;

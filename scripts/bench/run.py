@@ -19,8 +19,8 @@ written to docs/benchmarks.md.
 Environment: BENCH_SECONDS (10), BENCH_WARMUP (3), BENCH_CONNECTIONS (32), BENCH_SCENARIOS
 (comma-separated subset), BENCH_PROFILE, BENCH_CUSTOMERS (the large scale, 1000000),
 BENCH_RESEED, BENCH_KEEP_DB (keep the scale database at the end; default: dropped),
-BENCH_QUIET_LOAD (wait, up to 30 min, for the 1-minute load average to fall below this
-before measuring; 1.0 with --scale)."""
+BENCH_QUIET_LOAD (wait, up to BENCH_QUIET_MINUTES (30), for the 1-minute load average to
+fall below this before measuring; 1.0 with --scale)."""
 
 import base64
 import datetime
@@ -57,6 +57,7 @@ WORK = Path(os.environ.get("BENCH_WORK", "/tmp/banking-bench"))
 PROFILE = os.environ.get("BENCH_PROFILE", "0" if SCALE_MODE else "1") != "0"
 LARGE = int(os.environ.get("BENCH_CUSTOMERS", "1000000"))
 QUIET_LOAD = float(os.environ.get("BENCH_QUIET_LOAD", "1.0" if SCALE_MODE else "0"))
+QUIET_MINUTES = float(os.environ.get("BENCH_QUIET_MINUTES", "30"))
 # Sessions outlive the whole run (the default idle timeout, 30 min, is shorter than it).
 SESSION_TTL = 7 * 24 * 3600
 CONCURRENCY = [8, 16, 32, 64, 128, 256]
@@ -109,13 +110,14 @@ def wait_for_quiet():
     and whether quiet came."""
     if QUIET_LOAD <= 0:
         return load_average(), True
-    deadline = time.time() + 30 * 60
+    deadline = time.time() + QUIET_MINUTES * 60
     while True:
         load = load_average()
         if load < QUIET_LOAD:
             return load, True
         if time.time() > deadline:
-            print(f"the load average stayed at or above {QUIET_LOAD} for 30 min ({load}); measuring anyway", flush=True)
+            print(f"the load average stayed at or above {QUIET_LOAD} for {QUIET_MINUTES} min ({load}); measuring anyway",
+                  flush=True)
             return load, False
         print(f"waiting for quiet: 1-minute load average {load} (want < {QUIET_LOAD})", flush=True)
         time.sleep(30)
