@@ -8,7 +8,7 @@ be measured against the REST route and the trivial handler.
 
     python3 scripts/bench/callgrind.py [N]      # default 2000
 
-Needs a database seeded by `just bench` (banking_bench) and Redis; tokens from
+Needs a database seeded by `just bench` (banking_bench_small) and Redis; tokens from
 /tmp/banking-bench/tokens-10000.txt (the bench writes it)."""
 
 import os
@@ -73,7 +73,7 @@ def main():
     out = WORK / "callgrind.out"
     for old in WORK.glob("callgrind.out*"):
         old.unlink()
-    env = {**os.environ, "DATABASE_URL": f"{PG}/banking_bench", "REDIS_URL": "redis://127.0.0.1:6379",
+    env = {**os.environ, "DATABASE_URL": f"{PG}/banking_bench_small", "REDIS_URL": "redis://127.0.0.1:6379",
            "REDIS_KEY_PREFIX": prefix, "BISCUIT_PRIVATE_KEY": KEY, "API_BIND": f"127.0.0.1:{PORT}",
            "METRICS_BIND": "127.0.0.1:0", "LOG_LEVEL": "warn", "ENVIRONMENT": "production",
            "SESSION_TTL_SECS": str(7 * 24 * 3600)}

@@ -38,12 +38,15 @@ from pathlib import Path
 # support.py lives one directory up, in scripts/, which is not on sys.path when this runs.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from support import ROOT, cargo_target_dir, stop_processes, wait_http  # noqa: E402
+from support import ROOT, cargo_target_dir, spare_port, stop_processes, wait_http  # noqa: E402
 import seed as seeding  # noqa: E402
 
 SCALE_MODE = "--scale" in sys.argv[1:]
 TARGET = cargo_target_dir()
-RELEASE = TARGET / "release"
+# The binaries are copied here right after the build: a target directory shared with other
+# checkouts may have their binaries under the same names by the time a scenario starts.
+WORK = Path(os.environ.get("BENCH_WORK", "/tmp/banking-bench"))
+RELEASE = WORK / "bin"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
@@ -51,9 +54,9 @@ THREADS = 2
 PG_ADMIN = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432/postgres")
 PG_BASE = PG_ADMIN.rsplit("/", 1)[0]
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379")
-API, WEB, HELLO = 18000, 18080, 18099
+# Free ports, so a second checkout's benchmark on the same machine cannot answer for this one.
+API, WEB, HELLO = (spare_port() for _ in range(3))
 KEY = "7f" * 32
-WORK = Path(os.environ.get("BENCH_WORK", "/tmp/banking-bench"))
 PROFILE = os.environ.get("BENCH_PROFILE", "0" if SCALE_MODE else "1") != "0"
 LARGE = int(os.environ.get("BENCH_CUSTOMERS", "1000000"))
 QUIET_LOAD = float(os.environ.get("BENCH_QUIET_LOAD", "1.0" if SCALE_MODE else "0"))
@@ -223,7 +226,7 @@ def start_local_services():
 
 
 def database_name(customers):
-    return "banking_bench" if customers <= 10_000 else "banking_bench_scale"
+    return "banking_bench_small" if customers <= 10_000 else "banking_bench_scale"
 
 
 def prepare_database(customers, password_hash):
@@ -475,7 +478,10 @@ def main():
     # rebuild) the product binaries if built in the same invocation.
     run(["cargo", "build", "--release", "--locked", "-p", "api", "-p", "web", "--bins"], cwd=ROOT)
     run(["cargo", "build", "--release", "--locked", "-p", "api", "--examples"], cwd=ROOT)
-    WORK.mkdir(parents=True, exist_ok=True)
+    # cargo links the binaries into place again even when nothing was rebuilt.
+    (RELEASE / "examples").mkdir(parents=True, exist_ok=True)
+    for name in ["banking-api", "banking-web", "examples/hello_axum", "examples/bench_support"]:
+        shutil.copy2(TARGET / "release" / name, RELEASE / name)
     password_hash = subprocess.run([RELEASE / "examples/bench_support", "password-hash"], check=True,
                                    capture_output=True, text=True).stdout.strip()
     os.environ["BENCH_PASSWORD_HASH"] = password_hash
