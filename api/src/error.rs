@@ -11,7 +11,57 @@ use axum::response::{IntoResponse, Response};
 use banking_common::error_code::ErrorCode;
 
 use crate::cache::CacheError;
-use crate::ledger;
+use crate::ledger::{self, Input};
+
+/// An input as the GraphQL schema names it (`extensions.field`). An input named by a
+/// single word is the same in both schemas.
+pub fn graphql_field(input: Input) -> &'static str {
+    match input {
+        Input::Id => "id",
+        Input::Account => "accountId",
+        Input::SourceAccount => "fromAccountId",
+        Input::TargetAccount => "toAccountNumber",
+        Input::PayeeAccountNumber => "accountNumber",
+        Input::PayeeName => "name",
+        Input::AccountType => "type",
+        Input::PageSize => "first",
+        Input::Cursor => "after",
+        Input::TokenLifetime => "ttlSeconds",
+        Input::IdempotencyKey => "idempotencyKey",
+        Input::Username
+        | Input::Password
+        | Input::Email
+        | Input::Amount
+        | Input::Description
+        | Input::PeriodFrom
+        | Input::PeriodTo => rest_field(input),
+    }
+}
+
+/// An input as the REST routes name it (`field` of an error body): the JSON member, query
+/// parameter or header.
+pub fn rest_field(input: Input) -> &'static str {
+    match input {
+        Input::Username => "username",
+        Input::Password => "password",
+        Input::Email => "email",
+        Input::Id => "id",
+        Input::Account => "account_id",
+        Input::SourceAccount => "from_account",
+        Input::TargetAccount => "to_account",
+        Input::PayeeAccountNumber => "account_number",
+        Input::PayeeName => "name",
+        Input::AccountType => "type",
+        Input::Amount => "amount",
+        Input::Description => "description",
+        Input::IdempotencyKey => "Idempotency-Key",
+        Input::PageSize => "first",
+        Input::Cursor => "after",
+        Input::PeriodFrom => "from",
+        Input::PeriodTo => "to",
+        Input::TokenLifetime => "ttl_seconds",
+    }
+}
 
 #[derive(Debug)]
 pub enum Error {
@@ -35,17 +85,28 @@ impl Error {
     pub fn code(&self) -> ErrorCode {
         use ledger::Error as L;
         match self {
-            Error::Ledger(L::InvalidInput(_)) => ErrorCode::BadUserInput,
-            Error::Ledger(L::NotFound(_)) => ErrorCode::NotFound,
+            Error::Ledger(L::InvalidInput { .. }) => ErrorCode::BadUserInput,
+            Error::Ledger(L::NotFound { .. }) => ErrorCode::NotFound,
             Error::Ledger(L::InsufficientFunds) => ErrorCode::InsufficientFunds,
-            Error::Ledger(L::Conflict(_)) => ErrorCode::Conflict,
-            Error::Ledger(L::InvalidCredentials) | Error::Unauthenticated(_) => {
-                ErrorCode::Unauthenticated
-            }
+            Error::Ledger(L::Conflict { .. }) => ErrorCode::Conflict,
+            Error::Ledger(L::InvalidCredentials) => ErrorCode::InvalidCredentials,
+            Error::Unauthenticated(_) => ErrorCode::Unauthenticated,
             Error::Ledger(L::Unavailable(_)) | Error::Unavailable(_) => ErrorCode::Unavailable,
             Error::Ledger(L::Internal(_)) | Error::Internal(_) => ErrorCode::Internal,
             Error::Forbidden(_) => ErrorCode::Forbidden,
             Error::RateLimited { .. } => ErrorCode::RateLimited,
+        }
+    }
+
+    /// The input the refusal concerns, when it concerns one.
+    pub fn input(&self) -> Option<Input> {
+        match self {
+            Error::Ledger(e) => e.input(),
+            Error::Unauthenticated(_)
+            | Error::Forbidden(_)
+            | Error::RateLimited { .. }
+            | Error::Unavailable(_)
+            | Error::Internal(_) => None,
         }
     }
 
@@ -102,12 +163,16 @@ impl From<Error> for async_graphql::Error {
     fn from(e: Error) -> async_graphql::Error {
         e.log();
         let code = e.code();
+        let field = e.input().map(graphql_field);
         let retry_after = match &e {
             Error::RateLimited { retry_after } => Some(retry_after.as_secs().max(1)),
             _ => None,
         };
         async_graphql::Error::new(e.message()).extend_with(|_, ext| {
             ext.set("code", code.as_str());
+            if let Some(field) = field {
+                ext.set("field", field);
+            }
             if let Some(secs) = retry_after {
                 ext.set("retryAfter", secs);
             }
@@ -118,7 +183,11 @@ impl From<Error> for async_graphql::Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         self.log();
-        let body = serde_json::json!({ "detail": self.message(), "code": self.code().as_str() });
+        let mut body =
+            serde_json::json!({ "detail": self.message(), "code": self.code().as_str() });
+        if let Some(input) = self.input() {
+            body["field"] = rest_field(input).into();
+        }
         let mut response = (self.status(), Json(body)).into_response();
         if let Error::RateLimited { retry_after } = &self {
             response.headers_mut().insert(

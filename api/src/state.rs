@@ -82,9 +82,9 @@ impl Services {
             Ok(posted) if posted.replayed => "replayed",
             Ok(_) => "ok",
             Err(L::InsufficientFunds) => "insufficient_funds",
-            Err(L::NotFound(_)) => "not_found",
-            Err(L::Conflict(_)) => "conflict",
-            Err(L::InvalidInput(_)) => "invalid",
+            Err(L::NotFound { .. }) => "not_found",
+            Err(L::Conflict { .. }) => "conflict",
+            Err(L::InvalidInput { .. }) => "invalid",
             Err(L::Unavailable(_)) => "unavailable",
             Err(_) => "error",
         };

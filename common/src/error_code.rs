@@ -18,6 +18,9 @@ pub enum ErrorCode {
     Conflict,
     /// No token, a bad or expired one, an ended session.
     Unauthenticated,
+    /// A sign-in with a wrong username or password (distinct from an ended session, so a
+    /// client can tell "try again" from "sign in again").
+    InvalidCredentials,
     /// A valid token that may not do this (read-only).
     Forbidden,
     /// Too many failed sign-ins; `retryAfter` says when to try again.
@@ -29,12 +32,13 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 9] = [
+    pub const ALL: [ErrorCode; 10] = [
         ErrorCode::BadUserInput,
         ErrorCode::NotFound,
         ErrorCode::InsufficientFunds,
         ErrorCode::Conflict,
         ErrorCode::Unauthenticated,
+        ErrorCode::InvalidCredentials,
         ErrorCode::Forbidden,
         ErrorCode::RateLimited,
         ErrorCode::Unavailable,
@@ -49,6 +53,7 @@ impl ErrorCode {
             ErrorCode::InsufficientFunds => "INSUFFICIENT_FUNDS",
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::InvalidCredentials => "INVALID_CREDENTIALS",
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::Unavailable => "UNAVAILABLE",
@@ -62,7 +67,7 @@ impl ErrorCode {
             ErrorCode::BadUserInput => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::InsufficientFunds | ErrorCode::Conflict => StatusCode::CONFLICT,
-            ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

@@ -3,9 +3,8 @@
 //! summary, the SVG's `<title>`/`<desc>` and the axis labels. No script, no inline style:
 //! the template places the numbers, `app.css` colours them.
 
-use chrono::NaiveDate;
-
 use crate::format;
+use crate::i18n::Localizer;
 use crate::statement::DailyBalances;
 
 /// The drawing's coordinates: stretched to the width of the page
@@ -50,21 +49,15 @@ pub struct ChartView {
     pub lowest: String,
     pub highest: String,
     pub postings: usize,
-}
-
-impl ChartView {
-    /// "From 1 Sep 2026 to 29 Nov 2026 the balance went from $100.00 to $70.00. Lowest
-    /// $60.00, highest $120.00." The text alternative of the drawing.
-    pub fn summary(&self) -> String {
-        format!(
-            "From {} to {} the balance went from {} to {}. It was lowest at {} and highest at {}.",
-            self.first_day, self.last_day, self.start, self.end, self.lowest, self.highest
-        )
-    }
+    /// "From 1 Sept 2026 to 29 Nov 2026 the balance went from $100.00 to $70.00. It was
+    /// lowest at $60.00 and highest at $120.00." The text alternative of the drawing.
+    pub summary: String,
 }
 
 impl BalanceChart {
-    pub fn new(balances: &DailyBalances, currency: &str) -> BalanceChart {
+    pub fn new(balances: &DailyBalances, currency: &str, t: &Localizer) -> BalanceChart {
+        let lang = t.lang();
+        let money = |cents| format::money(cents, currency, lang);
         let days = balances.closing.len();
         let (Some(&first), Some(&last)) = (balances.closing.first(), balances.closing.last())
         else {
@@ -72,7 +65,7 @@ impl BalanceChart {
         };
         if balances.postings == 0 {
             return BalanceChart::Flat {
-                balance: format::money(last, currency),
+                balance: money(last),
                 days,
             };
         }
@@ -98,33 +91,51 @@ impl BalanceChart {
             .from
             .checked_add_days(chrono::Days::new(days as u64 - 1))
             .unwrap_or(balances.from);
+        let (first_day, last_day) = (
+            format::day(balances.from, lang),
+            format::day(last_day, lang),
+        );
+        let (start, end, low, high) = (money(first), money(last), money(lowest), money(highest));
+        let summary = t.args(
+            "chart-summary",
+            &[
+                ("first", first_day.clone().into()),
+                ("last", last_day.clone().into()),
+                ("start", start.clone().into()),
+                ("end", end.clone().into()),
+                ("lowest", low.clone().into()),
+                ("highest", high.clone().into()),
+            ],
+        );
         BalanceChart::Drawn(Box::new(ChartView {
             days,
             view_box: format!("0 0 {WIDTH} {HEIGHT}"),
             width: WIDTH.to_string(),
-            zero_label: format::money(0, currency),
+            zero_label: money(0),
             line,
             area,
             top: format!("{:.1}", y(highest.max(1))),
             zero: format!("{zero:.1}"),
-            first_day: day(balances.from),
-            last_day: day(last_day),
-            start: format::money(first, currency),
-            end: format::money(last, currency),
-            lowest: format::money(lowest, currency),
-            highest: format::money(highest, currency),
+            first_day,
+            last_day,
+            start,
+            end,
+            lowest: low,
+            highest: high,
             postings: balances.postings,
+            summary,
         }))
     }
 }
 
-fn day(date: NaiveDate) -> String {
-    date.format("%-d %b %Y").to_string()
-}
-
 #[cfg(test)]
 mod tests {
+    use chrono::NaiveDate;
+
     use super::*;
+    use crate::locale::Lang;
+
+    const T: Localizer = Localizer::english();
 
     fn balances(closing: Vec<i64>, postings: usize) -> DailyBalances {
         DailyBalances {
@@ -137,7 +148,7 @@ mod tests {
     #[test]
     fn the_line_steps_through_each_day_and_the_words_name_the_balances() {
         let BalanceChart::Drawn(chart) =
-            BalanceChart::new(&balances(vec![10_000, 6_000, 12_000, 7_000], 3), "USD")
+            BalanceChart::new(&balances(vec![10_000, 6_000, 12_000, 7_000], 3), "USD", &T)
         else {
             panic!("a chart");
         };
@@ -148,25 +159,37 @@ mod tests {
         assert!(chart.area.ends_with("H1000.0 V288.0 H0 Z"));
         assert_eq!((chart.top.as_str(), chart.zero.as_str()), ("12.0", "288.0"));
         assert_eq!(
-            chart.summary(),
-            "From 1 Sep 2026 to 4 Sep 2026 the balance went from $100.00 to $70.00. It was lowest at $60.00 and highest at $120.00."
+            chart.summary,
+            "From 1 Sept 2026 to 4 Sept 2026 the balance went from $100.00 to $70.00. It was lowest at $60.00 and highest at $120.00."
+        );
+        let BalanceChart::Drawn(chart) = BalanceChart::new(
+            &balances(vec![10_000, 6_000, 12_000, 7_000], 3),
+            "USD",
+            &Localizer::new(Lang::Es),
+        ) else {
+            panic!("a chart");
+        };
+        assert_eq!(
+            chart.summary,
+            "Del 1 sept 2026 al 4 sept 2026 el saldo pasó de 100,00\u{a0}US$ a 70,00\u{a0}US$. El mínimo fue de 60,00\u{a0}US$ y el máximo, de 120,00\u{a0}US$."
         );
     }
 
     #[test]
     fn no_postings_no_line() {
-        match BalanceChart::new(&balances(vec![2_500; 90], 0), "USD") {
+        match BalanceChart::new(&balances(vec![2_500; 90], 0), "USD", &T) {
             BalanceChart::Flat { balance, days } => {
                 assert_eq!((balance.as_str(), days), ("$25.00", 90));
             }
             _ => panic!("a flat balance"),
         }
         assert!(matches!(
-            BalanceChart::new(&balances(vec![], 0), "USD"),
+            BalanceChart::new(&balances(vec![], 0), "USD", &T),
             BalanceChart::Unavailable
         ));
         // All zero, with postings (in and out again the same day): a line on the axis.
-        let BalanceChart::Drawn(chart) = BalanceChart::new(&balances(vec![0, 0], 2), "USD") else {
+        let BalanceChart::Drawn(chart) = BalanceChart::new(&balances(vec![0, 0], 2), "USD", &T)
+        else {
             panic!("a chart");
         };
         assert!(chart.line.starts_with("M0.0 288.0"));

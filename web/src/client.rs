@@ -191,13 +191,17 @@ impl ApiClient {
                 Error::Internal
             })?;
         if let Some(error) = parsed.errors.as_deref().and_then(<[_]>::first) {
-            let code = error
-                .extensions
-                .as_ref()
-                .and_then(|ext| ext.get("code"))
-                .and_then(|code| code.as_str())
-                .unwrap_or(ErrorCode::Internal.as_str());
-            let err = Error::from_api(code, &error.message);
+            // The code and the input it concerns; the message is for the api's log
+            // readers, never for the page.
+            let extension = |name: &str| {
+                error
+                    .extensions
+                    .as_ref()
+                    .and_then(|ext| ext.get(name))
+                    .and_then(|value| value.as_str())
+            };
+            let code = extension("code").unwrap_or(ErrorCode::Internal.as_str());
+            let err = Error::from_api(code, extension("field"));
             if matches!(err, Error::Internal) {
                 tracing::error!(code, message = %error.message, operation = body.operation_name, "api error");
             }
@@ -248,7 +252,7 @@ impl ApiClient {
     /// (`GET /api/accounts/{id}/statement.csv`): the response as soon as its headers are
     /// in, its body still arriving, so the caller can pass it on or read it a chunk at a
     /// time. Allowed [`STATEMENT_TIMEOUT`] to its last byte rather than [`API_TIMEOUT`].
-    /// A refusal (`{detail, code}`) becomes the web error for its code. `account_id` must
+    /// A refusal (`{detail, code, field}`) becomes the web error for its code and field. `account_id` must
     /// be digits (the pages check it first).
     pub async fn statement(
         &self,
@@ -321,22 +325,22 @@ impl ApiClient {
     }
 }
 
-/// A REST refusal's body.
+/// A REST refusal's body (`{"detail", "code", "field"}`); the detail is not read.
 #[derive(Deserialize)]
 struct Refusal {
     code: String,
     #[serde(default)]
-    detail: String,
+    field: Option<String>,
 }
 
 /// The web error for a REST refusal: its `code`, or failing that its status.
 async fn refusal(status: StatusCode, response: reqwest::Response) -> Error {
     let body = response.bytes().await.unwrap_or_default();
     match serde_json::from_slice::<Refusal>(&body) {
-        Ok(refusal) => Error::from_api(&refusal.code, &refusal.detail),
+        Ok(refusal) => Error::from_api(&refusal.code, refusal.field.as_deref()),
         Err(_) => match status {
             StatusCode::UNAUTHORIZED => Error::SessionEnded,
-            StatusCode::NOT_FOUND => Error::NotFound(String::new()),
+            StatusCode::NOT_FOUND => Error::NotFound(None),
             _ => {
                 tracing::error!(%status, "the api refused a statement without a code");
                 Error::Internal

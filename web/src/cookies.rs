@@ -13,6 +13,10 @@ pub const CSRF_COOKIE: &str = "bank_csrf";
 /// The CSRF cookie when cookies are `Secure`: the `__Host-` prefix makes the browser refuse
 /// one set by another host or with a `Domain`.
 pub const SECURE_CSRF_COOKIE: &str = "__Host-bank_csrf";
+/// The reader's choice of language (`en`, `es`): not a secret, kept across sign-out.
+pub const LANGUAGE_COOKIE: &str = "bank_lang";
+/// How long the choice of language is remembered: a year.
+pub const LANGUAGE_COOKIE_SECS: i64 = 365 * 24 * 60 * 60;
 /// The hidden form field that repeats the CSRF cookie.
 pub const CSRF_FIELD: &str = "csrf";
 
@@ -50,6 +54,14 @@ pub fn csrf_cookie_name(secure: bool) -> &'static str {
 
 pub fn csrf_cookie(secure: bool, token: &str) -> String {
     base_cookie(csrf_cookie_name(secure), token.to_owned())
+        .build()
+        .to_string()
+}
+
+/// `Set-Cookie` for the reader's language; `code` is one of `locale::Lang`'s codes.
+pub fn language_cookie(code: &str) -> String {
+    base_cookie(LANGUAGE_COOKIE, code.to_owned())
+        .max_age(cookie::time::Duration::seconds(LANGUAGE_COOKIE_SECS))
         .build()
         .to_string()
 }

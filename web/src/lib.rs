@@ -9,6 +9,8 @@ pub mod config;
 pub mod cookies;
 pub mod error;
 pub mod format;
+pub mod i18n;
+pub mod locale;
 pub mod metrics;
 pub mod pages;
 pub mod render;

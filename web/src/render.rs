@@ -7,7 +7,18 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use crate::i18n::Localizer;
+use crate::locale::{Lang, Locale};
 use crate::static_files;
+
+/// One entry of the language link: the language in its own name, and for the languages
+/// not being shown, the link that switches to it and comes back to this page.
+pub struct LanguageLink {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub href: String,
+    pub current: bool,
+}
 
 /// What the shared layout (`base.html`) needs on every page.
 pub struct Layout {
@@ -18,17 +29,28 @@ pub struct Layout {
     /// "settings".
     pub nav: &'static str,
     pub css: &'static str,
+    /// `<html lang>`.
+    pub lang: &'static str,
+    pub languages: Vec<LanguageLink>,
 }
 
 impl Layout {
-    /// `csrf` is the form value of the request's CSRF token (`session::CsrfToken`).
-    pub fn new(title: impl Into<String>, csrf: &impl AsRef<str>, signed_in: bool) -> Layout {
+    /// `title` is already in the reader's language; `csrf` is the form value of the
+    /// request's CSRF token (`session::CsrfToken`).
+    pub fn new(
+        locale: &Locale,
+        title: impl Into<String>,
+        csrf: &impl AsRef<str>,
+        signed_in: bool,
+    ) -> Layout {
         Layout {
             title: title.into(),
             csrf: csrf.as_ref().to_owned(),
             signed_in,
             nav: "",
             css: static_files::css_url(),
+            lang: locale.lang.code(),
+            languages: language_links(locale),
         }
     }
 
@@ -36,6 +58,23 @@ impl Layout {
         self.nav = nav;
         self
     }
+}
+
+/// `/language?lang=es&return=/transfer`: a plain link, so switching needs no script.
+fn language_links(locale: &Locale) -> Vec<LanguageLink> {
+    Lang::ALL
+        .into_iter()
+        .map(|lang| LanguageLink {
+            code: lang.code(),
+            name: lang.own_name(),
+            href: format!(
+                "/language?{}",
+                serde_urlencoded::to_string([("lang", lang.code()), ("return", &locale.here)])
+                    .unwrap_or_default()
+            ),
+            current: lang == locale.lang,
+        })
+        .collect()
 }
 
 /// A rendered page. Pages are personal: no cache may keep them.
@@ -58,7 +97,7 @@ pub fn html(status: StatusCode, page: &impl Template) -> Response {
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 [(CONTENT_TYPE, "text/plain; charset=utf-8")],
-                "Sorry, there is a problem with the service. Try again later.",
+                "Sorry, there is a problem with the service. Try again later.\nLo sentimos, hay un problema con el servicio. Inténtelo de nuevo más tarde.",
             )
                 .into_response()
         }
@@ -74,22 +113,19 @@ pub fn ok(page: &impl Template) -> Response {
 #[template(path = "error.html")]
 pub struct ErrorPage {
     pub layout: Layout,
+    pub t: Localizer,
     pub heading: String,
     pub message: String,
 }
 
 impl ErrorPage {
-    pub fn new(heading: &str, message: String) -> ErrorPage {
+    /// `heading` and `message` are in the reader's language already.
+    pub fn new(locale: &Locale, heading: String, message: String) -> ErrorPage {
+        // Error pages carry no forms, so no CSRF token is needed.
         ErrorPage {
-            // Error pages carry no forms, so no CSRF token is needed.
-            layout: Layout {
-                title: heading.to_owned(),
-                csrf: String::new(),
-                signed_in: false,
-                nav: "",
-                css: static_files::css_url(),
-            },
-            heading: heading.to_owned(),
+            layout: Layout::new(locale, heading.clone(), &"", false),
+            t: Localizer::new(locale.lang),
+            heading,
             message,
         }
     }

@@ -19,6 +19,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::client::ApiClient;
 use crate::config::{ApiTarget, Config};
+use crate::error;
 use crate::metrics::WebMetrics;
 use crate::pages::{self, WebState};
 use crate::session;
@@ -90,7 +91,11 @@ impl Application {
                 .context("building the HTTP client")?
                 .with_metrics(metrics.clone())
                 .with_trusted_proxies(config.process.trusted_proxies.clone()),
-            demo_users: demo.as_ref().map(|d| d.0.clone()).unwrap_or_default(),
+            demo_users: if demo.is_some() {
+                demo_names()
+            } else {
+                Vec::new()
+            },
             demo_password: demo.as_ref().map(|d| d.1.clone()).unwrap_or_default(),
         };
         let mut router = router(state, config.cookie_secure, metrics);
@@ -160,6 +165,9 @@ pub fn router(state: WebState, cookie_secure: bool, metrics: Arc<WebMetrics>) ->
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
     pages::routes(state)
+        // Innermost: an error's page is rendered in the request's language before the
+        // layers below add cookies and headers to it.
+        .layer(axum::middleware::from_fn(error::error_pages))
         .layer(axum::middleware::from_fn_with_state(
             cookie_secure,
             session::csrf_middleware,
@@ -201,6 +209,21 @@ fn loopback(local: SocketAddr) -> SocketAddr {
         ip => ip,
     };
     SocketAddr::new(ip, local.port())
+}
+
+/// The seeded demo users' names, for the sign-in page.
+fn demo_names() -> Vec<String> {
+    #[cfg(feature = "embedded")]
+    {
+        api::ledger::DEMO_USERS
+            .iter()
+            .map(|u| (*u).to_owned())
+            .collect()
+    }
+    #[cfg(not(feature = "embedded"))]
+    {
+        Vec::new()
+    }
 }
 
 #[cfg(feature = "embedded")]

@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::error::is_unique_violation;
-use super::{AccountId, AccountNumber, Error, Ledger, Money, UserId};
+use super::{AccountId, AccountNumber, Error, Input, Ledger, Money, UserId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum AccountType {
@@ -82,7 +82,7 @@ impl Ledger {
             .count(&txn)
             .await?;
         if held >= MAX_ACCOUNTS {
-            return Err(Error::InvalidInput(format!(
+            return Err(Error::invalid_request(format!(
                 "a customer may hold at most {MAX_ACCOUNTS} accounts"
             )));
         }
@@ -142,7 +142,7 @@ impl Ledger {
             .one(&self.db)
             .await?
             .map(Account::try_from)
-            .ok_or(Error::NotFound("account"))?
+            .ok_or_else(|| Error::not_found("account", Input::Account))?
     }
 
     /// Account numbers by id, for showing counterparties in a history.
@@ -175,5 +175,8 @@ pub(crate) async fn lock_customer(
         .one(conn)
         .await?
         .map(|_| ())
-        .ok_or(Error::NotFound("user"))
+        .ok_or(Error::NotFound {
+            what: "user",
+            input: None,
+        })
 }

@@ -2,17 +2,29 @@ use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
 /// Everything the ledger can refuse or fail with. The transport layers map it once each
 /// (`crate::error`); the messages of the refusal variants are safe to show to a client.
+/// A refusal that concerns one input says which (`input`), so a client can put the
+/// refusal next to that field without reading the message, which is for humans only.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{0}")]
-    InvalidInput(String),
+    #[error("{message}")]
+    InvalidInput {
+        input: Option<Input>,
+        message: String,
+    },
     /// A missing account and another user's account are the same thing to a caller.
-    #[error("{0} not found")]
-    NotFound(&'static str),
+    #[error("{what} not found")]
+    NotFound {
+        what: &'static str,
+        input: Option<Input>,
+    },
+    /// Always about the amount.
     #[error("insufficient funds")]
     InsufficientFunds,
-    #[error("{0}")]
-    Conflict(String),
+    #[error("{message}")]
+    Conflict {
+        input: Option<Input>,
+        message: String,
+    },
     #[error("invalid username or password")]
     InvalidCredentials,
     #[error("the database is unavailable")]
@@ -21,7 +33,76 @@ pub enum Error {
     Internal(#[source] anyhow::Error),
 }
 
+/// The inputs a refusal can concern, in the ledger's words. Each transport names them as
+/// its own schema does (`crate::error`): the ledger knows nothing of GraphQL or JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input {
+    Username,
+    Password,
+    Email,
+    /// The id of a thing named directly (`account(id:)`, `removePayee(id:)`, a REST path).
+    Id,
+    /// The account a deposit goes to, or whose history or statement is read.
+    Account,
+    /// The caller's account money leaves.
+    SourceAccount,
+    /// The account money goes to.
+    TargetAccount,
+    /// A payee's account number.
+    PayeeAccountNumber,
+    PayeeName,
+    AccountType,
+    Amount,
+    Description,
+    IdempotencyKey,
+    /// How many entries a page holds.
+    PageSize,
+    /// Where a page starts.
+    Cursor,
+    /// The first day of a statement.
+    PeriodFrom,
+    /// The last day of a statement.
+    PeriodTo,
+    /// How long a shared read-only token lives.
+    TokenLifetime,
+}
+
 impl Error {
+    /// A refusal of one input.
+    pub fn invalid(input: Input, message: impl Into<String>) -> Error {
+        Error::InvalidInput {
+            input: Some(input),
+            message: message.into(),
+        }
+    }
+
+    /// A refusal of the request as a whole (a limit reached, inputs that disagree).
+    pub fn invalid_request(message: impl Into<String>) -> Error {
+        Error::InvalidInput {
+            input: None,
+            message: message.into(),
+        }
+    }
+
+    /// Nothing `what` named by `input` that is the caller's.
+    pub fn not_found(what: &'static str, input: Input) -> Error {
+        Error::NotFound {
+            what,
+            input: Some(input),
+        }
+    }
+
+    /// The input this refusal concerns, when it concerns one.
+    pub fn input(&self) -> Option<Input> {
+        match self {
+            Error::InvalidInput { input, .. }
+            | Error::NotFound { input, .. }
+            | Error::Conflict { input, .. } => *input,
+            Error::InsufficientFunds => Some(Input::Amount),
+            Error::InvalidCredentials | Error::Unavailable(_) | Error::Internal(_) => None,
+        }
+    }
+
     pub(crate) fn internal(cause: impl Into<anyhow::Error>) -> Error {
         Error::Internal(cause.into())
     }
@@ -69,10 +150,16 @@ fn is_unavailable(err: &DbErr) -> bool {
 /// A unique-constraint violation, the one database error that is a client's doing.
 /// For an insert a unique index may refuse: that refusal becomes `Conflict(message)`, any
 /// other error what it always is.
-pub(crate) fn conflict_when_unique(message: &'static str) -> impl FnOnce(DbErr) -> Error {
+pub(crate) fn conflict_when_unique(
+    input: Input,
+    message: &'static str,
+) -> impl FnOnce(DbErr) -> Error {
     move |err| {
         if is_unique_violation(&err) {
-            Error::Conflict(message.into())
+            Error::Conflict {
+                input: Some(input),
+                message: message.into(),
+            }
         } else {
             err.into()
         }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entities::transactions;
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement, Value};
 
-use super::{AccountId, Cursor, Error, Ledger, Transaction, UserId};
+use super::{AccountId, Cursor, Error, Input, Ledger, Transaction, UserId};
 
 pub const DEFAULT_PAGE: u64 = 20;
 pub const MAX_PAGE: u64 = 100;
@@ -27,9 +27,10 @@ pub fn page_size(first: Option<i64>) -> Result<u64, Error> {
     match first {
         None => Ok(DEFAULT_PAGE),
         Some(n) if (1..=MAX_PAGE as i64).contains(&n) => Ok(n as u64),
-        Some(_) => Err(Error::InvalidInput(format!(
-            "first must be between 1 and {MAX_PAGE}"
-        ))),
+        Some(_) => Err(Error::invalid(
+            Input::PageSize,
+            format!("first must be between 1 and {MAX_PAGE}"),
+        )),
     }
 }
 

@@ -6,7 +6,7 @@ use std::fmt;
 
 use sea_orm::Value;
 
-use super::Error;
+use super::{Error, Input};
 
 macro_rules! id {
     ($(#[$doc:meta])* $name:ident) => {
@@ -26,14 +26,14 @@ macro_rules! id {
 
         impl $name {
             /// An id a client sent as a string (a GraphQL `ID`, a REST path segment or
-            /// parameter) in the input named `input_name`.
-            pub fn parse(input: &str, input_name: &str) -> Result<$name, Error> {
+            /// parameter) in `field`.
+            pub fn parse(input: &str, field: Input) -> Result<$name, Error> {
                 input
                     .parse::<i64>()
                     .ok()
                     .filter(|id| *id > 0)
                     .map($name)
-                    .ok_or_else(|| Error::InvalidInput(format!("{input_name} is not a valid id")))
+                    .ok_or_else(|| Error::invalid(field, "not a valid id"))
             }
         }
 

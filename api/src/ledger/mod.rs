@@ -17,7 +17,7 @@ mod users;
 mod verify;
 
 pub use accounts::{Account, AccountType, MAX_ACCOUNTS};
-pub use error::Error;
+pub use error::{Error, Input};
 pub use history::{DEFAULT_PAGE, HistoryPage, MAX_PAGE, page_size};
 pub use ids::{AccountId, PayeeId, UserId};
 pub use money::{MAX_AMOUNT_CENTS, Money};

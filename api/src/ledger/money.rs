@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::Error;
+use super::{Error, Input};
 
 pub use banking_common::rules::amount::MAX_AMOUNT_CENTS;
 use banking_common::rules::amount::{self, AmountError};
@@ -43,7 +43,7 @@ impl Money {
             Err(AmountError::NotPositive) => "must be greater than zero",
             Err(AmountError::TooLarge) => "is above the limit of 1000000.00",
         };
-        Err(Error::InvalidInput(format!("amount {why}")))
+        Err(Error::invalid(Input::Amount, format!("amount {why}")))
     }
 
     pub fn checked_add(self, other: Money) -> Option<Money> {

@@ -5,7 +5,7 @@ use banking_common::rules::text::{self, DescriptionError};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::Error;
+use super::{Error, Input};
 
 /// A lower-cased username of 3 to 32 characters from `a-z 0-9 . _ -`, starting with a letter or digit.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -14,9 +14,9 @@ pub struct Username(String);
 impl Username {
     pub fn parse(input: &str) -> Result<Username, Error> {
         text::username(input).map(Username).ok_or_else(|| {
-            Error::InvalidInput(
-                "username must be 3 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit"
-                    .into(),
+            Error::invalid(
+                Input::Username,
+                "username must be 3 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit",
             )
         })
     }
@@ -32,8 +32,9 @@ pub struct Password<'a>(&'a str);
 impl<'a> Password<'a> {
     pub fn parse(input: &'a str) -> Result<Password<'a>, Error> {
         if !text::password_length_ok(input) {
-            return Err(Error::InvalidInput(
-                "password must be 8 to 128 characters".into(),
+            return Err(Error::invalid(
+                Input::Password,
+                "password must be 8 to 128 characters",
             ));
         }
         Ok(Password(input))
@@ -52,7 +53,7 @@ impl Email {
     pub fn parse(input: &str) -> Result<Email, Error> {
         text::email(input)
             .map(|email| Email(email.to_owned()))
-            .ok_or_else(|| Error::InvalidInput("email is not a valid address".into()))
+            .ok_or_else(|| Error::invalid(Input::Email, "email is not a valid address"))
     }
 
     pub fn as_str(&self) -> &str {
@@ -65,10 +66,11 @@ impl Email {
 pub struct AccountNumber(String);
 
 impl AccountNumber {
-    pub fn parse(input: &str) -> Result<AccountNumber, Error> {
+    /// `field` says which input held the number (a transfer's target, a payee's).
+    pub fn parse(input: &str, field: Input) -> Result<AccountNumber, Error> {
         text::account_number(input)
             .map(AccountNumber)
-            .ok_or_else(|| Error::InvalidInput("account number must be 10 digits".into()))
+            .ok_or_else(|| Error::invalid(field, "account number must be 10 digits"))
     }
 
     /// A fresh random number; uniqueness is enforced by the database.
@@ -90,8 +92,9 @@ pub struct IdempotencyKey(String);
 impl IdempotencyKey {
     pub fn parse(input: &str) -> Result<IdempotencyKey, Error> {
         if input.is_empty() || input.len() > 64 || !input.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(Error::InvalidInput(
-                "idempotency key must be 1 to 64 printable ASCII characters".into(),
+            return Err(Error::invalid(
+                Input::IdempotencyKey,
+                "idempotency key must be 1 to 64 printable ASCII characters",
             ));
         }
         Ok(IdempotencyKey(input.to_owned()))
@@ -116,8 +119,9 @@ impl Description {
     pub fn parse(input: Option<&str>) -> Result<Description, Error> {
         match text::description(input.unwrap_or_default()) {
             Ok(text) => Ok(Description(text.map(str::to_owned))),
-            Err(DescriptionError::TooLong | DescriptionError::Forbidden) => Err(Error::InvalidInput(
-                "description must be at most 140 characters without control or text-direction characters".into(),
+            Err(DescriptionError::TooLong | DescriptionError::Forbidden) => Err(Error::invalid(
+                Input::Description,
+                "description must be at most 140 characters without control or text-direction characters",
             )),
         }
     }
@@ -137,7 +141,7 @@ impl Cursor {
     }
 
     pub fn parse(input: &str) -> Result<Cursor, Error> {
-        let invalid = || Error::InvalidInput("cursor is not valid".into());
+        let invalid = || Error::invalid(Input::Cursor, "cursor is not valid");
         if input.len() > 64 {
             return Err(invalid());
         }
@@ -179,13 +183,19 @@ mod tests {
 
     #[test]
     fn account_numbers_are_ten_digits() {
-        assert!(AccountNumber::parse("1234567890").is_ok());
-        assert!(AccountNumber::parse("1234-567-890").is_ok());
+        assert!(AccountNumber::parse("1234567890", Input::TargetAccount).is_ok());
+        assert!(AccountNumber::parse("1234-567-890", Input::TargetAccount).is_ok());
         for bad in ["", "123456789", "12345678901", "12345678x0", "١٢٣٤٥٦٧٨٩٠"] {
-            assert!(AccountNumber::parse(bad).is_err(), "{bad:?}");
+            assert!(
+                AccountNumber::parse(bad, Input::TargetAccount).is_err(),
+                "{bad:?}"
+            );
         }
         for _ in 0..100 {
-            assert!(AccountNumber::parse(AccountNumber::generate().as_str()).is_ok());
+            assert!(
+                AccountNumber::parse(AccountNumber::generate().as_str(), Input::TargetAccount)
+                    .is_ok()
+            );
         }
     }
 
@@ -236,10 +246,10 @@ mod tests {
             let _ = Cursor::parse(&input);
             let _ = Username::parse(&input);
             let _ = Email::parse(&input);
-            let _ = AccountNumber::parse(&input);
+            let _ = AccountNumber::parse(&input, Input::TargetAccount);
             let _ = IdempotencyKey::parse(&input);
             let _ = Description::parse(Some(&input));
-            let _ = super::super::AccountId::parse(&input, "id");
+            let _ = super::super::AccountId::parse(&input, Input::Id);
         }
 
         #[test]

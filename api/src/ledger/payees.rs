@@ -10,7 +10,7 @@ use sea_orm::{
 
 use super::accounts::lock_customer;
 use super::error::conflict_when_unique;
-use super::{AccountNumber, Error, Ledger, PayeeId, UserId};
+use super::{AccountNumber, Error, Input, Ledger, PayeeId, UserId};
 
 pub use banking_common::rules::holdings::MAX_PAYEES;
 
@@ -47,7 +47,7 @@ impl PayeeName {
             Err(NameError::TooLong) => "must be at most 60 characters",
             Err(NameError::Forbidden) => "must not contain control or text-direction characters",
         };
-        Err(Error::InvalidInput(format!("name {why}")))
+        Err(Error::invalid(Input::PayeeName, format!("name {why}")))
     }
 
     pub fn as_str(&self) -> &str {
@@ -91,10 +91,13 @@ impl Ledger {
             .one(&txn)
             .await?;
         if already.is_some() {
-            return Err(Error::Conflict(ALREADY_SAVED.into()));
+            return Err(Error::Conflict {
+                input: Some(Input::PayeeAccountNumber),
+                message: ALREADY_SAVED.into(),
+            });
         }
         if saved >= MAX_PAYEES {
-            return Err(Error::InvalidInput(format!(
+            return Err(Error::invalid_request(format!(
                 "a customer may save at most {MAX_PAYEES} payees"
             )));
         }
@@ -107,7 +110,10 @@ impl Ledger {
         }
         .insert(&txn)
         .await
-        .map_err(conflict_when_unique(ALREADY_SAVED))?;
+        .map_err(conflict_when_unique(
+            Input::PayeeAccountNumber,
+            ALREADY_SAVED,
+        ))?;
         txn.commit().await?;
         Ok(inserted.into())
     }
@@ -122,7 +128,7 @@ impl Ledger {
             .exec(&self.db)
             .await?;
         if removed.rows_affected == 0 {
-            return Err(Error::NotFound("payee"));
+            return Err(Error::not_found("payee", Input::Id));
         }
         Ok(())
     }

@@ -68,7 +68,10 @@ impl Ledger {
                 *user_id,
                 TransferRequest {
                     from_account: from.id,
-                    to: Target::Number(super::AccountNumber::parse(&to.number)?),
+                    to: Target::Number(super::AccountNumber::parse(
+                        &to.number,
+                        super::Input::TargetAccount,
+                    )?),
                     amount: Money::parse_amount("42.50")?,
                     description: Description::parse(Some("Dinner 🍝"))?,
                     idempotency_key: IdempotencyKey::parse("seed-transfer-1")?,

@@ -8,7 +8,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::history::{Keyset, postings};
-use super::{Account, AccountId, Error, Ledger, Transaction, UserId};
+use super::{Account, AccountId, Error, Input, Ledger, Transaction, UserId};
 
 use banking_common::rules::holdings::STATEMENT_MAX_DAYS as MAX_PERIOD_DAYS;
 
@@ -32,21 +32,25 @@ impl StatementPeriod {
         today: NaiveDate,
     ) -> Result<StatementPeriod, Error> {
         let to = match to {
-            Some(text) => date(text, "to")?,
+            Some(text) => date(text, Input::PeriodTo, "to")?,
             None => today,
         };
         let from = match from {
-            Some(text) => date(text, "from")?,
+            Some(text) => date(text, Input::PeriodFrom, "from")?,
             None => to.with_day(1).unwrap_or(to),
         };
         if from > to {
-            return Err(Error::InvalidInput("from must not be after to".into()));
+            return Err(Error::invalid(
+                Input::PeriodFrom,
+                "from must not be after to",
+            ));
         }
         let days = to.signed_duration_since(from).num_days() + 1;
         if days > MAX_PERIOD_DAYS as i64 {
-            return Err(Error::InvalidInput(format!(
-                "a statement covers at most {MAX_PERIOD_DAYS} days"
-            )));
+            return Err(Error::invalid(
+                Input::PeriodFrom,
+                format!("a statement covers at most {MAX_PERIOD_DAYS} days"),
+            ));
         }
         Ok(StatementPeriod { from, to })
     }
@@ -67,7 +71,7 @@ impl StatementPeriod {
 }
 
 /// `YYYY-MM-DD`, exactly.
-fn date(text: &str, input_name: &str) -> Result<NaiveDate, Error> {
+fn date(text: &str, input: Input, input_name: &str) -> Result<NaiveDate, Error> {
     let well_formed = text.len() == 10
         && text.bytes().enumerate().all(|(i, b)| {
             if i == 4 || i == 7 {
@@ -80,7 +84,10 @@ fn date(text: &str, input_name: &str) -> Result<NaiveDate, Error> {
         .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
         .flatten()
         .ok_or_else(|| {
-            Error::InvalidInput(format!("{input_name} must be a date such as 2026-11-29"))
+            Error::invalid(
+                input,
+                format!("{input_name} must be a date such as 2026-11-29"),
+            )
         })
 }
 

@@ -14,7 +14,9 @@ use sea_orm::{
 };
 
 use super::error::is_unique_violation;
-use super::{AccountId, AccountNumber, Description, Error, IdempotencyKey, Ledger, Money, UserId};
+use super::{
+    AccountId, AccountNumber, Description, Error, IdempotencyKey, Input, Ledger, Money, UserId,
+};
 
 /// A posted ledger entry.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -197,7 +199,10 @@ async fn post_in(
             .find(|a| a.id == id.0 && a.user_id == user_id.0)
     };
     let source = match posting.from_account {
-        Some(from) => Some(owned_by_caller(from).ok_or(Error::NotFound("account"))?),
+        Some(from) => Some(
+            owned_by_caller(from)
+                .ok_or_else(|| Error::not_found("account", Input::SourceAccount))?,
+        ),
         None => None,
     };
     let target = locked.iter().find(|a| match &posting.to {
@@ -209,12 +214,15 @@ async fn post_in(
         // so a missing target never tells a caller anything about someone else's account.
         None => target
             .filter(|a| a.user_id == user_id.0)
-            .ok_or(Error::NotFound("account"))?,
-        Some(_) => target.ok_or(Error::NotFound("target account"))?,
+            .ok_or_else(|| Error::not_found("account", Input::Account))?,
+        Some(_) => {
+            target.ok_or_else(|| Error::not_found("target account", Input::TargetAccount))?
+        }
     };
     if source.is_some_and(|s| s.id == target.id) {
-        return Err(Error::InvalidInput(
-            "cannot transfer to the same account".into(),
+        return Err(Error::invalid(
+            Input::TargetAccount,
+            "cannot transfer to the same account",
         ));
     }
     let intent = Intent {
@@ -229,8 +237,9 @@ async fn post_in(
     let refusal = if source.is_some_and(|s| s.balance < cents) {
         Some(Error::InsufficientFunds)
     } else if target.balance.checked_add(cents).is_none() {
-        Some(Error::InvalidInput(
-            "amount would overflow the target balance".into(),
+        Some(Error::invalid(
+            Input::Amount,
+            "amount would overflow the target balance",
         ))
     } else {
         None
@@ -326,9 +335,10 @@ async fn replay(
         amount: Money::from_stored(existing.amount)?,
     } == intent;
     if !same {
-        return Err(Error::Conflict(
-            "this idempotency key was already used for a different operation".into(),
-        ));
+        return Err(Error::Conflict {
+            input: Some(Input::IdempotencyKey),
+            message: "this idempotency key was already used for a different operation".into(),
+        });
     }
     Ok(Some(Posted {
         transaction: existing.try_into()?,

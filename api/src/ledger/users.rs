@@ -5,7 +5,7 @@ use entities::users;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::error::conflict_when_unique;
-use super::{AccountType, Email, Error, Ledger, Password, UserId, Username};
+use super::{AccountType, Email, Error, Input, Ledger, Password, UserId, Username};
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct User {
@@ -47,7 +47,7 @@ impl Ledger {
         }
         .insert(&txn)
         .await
-        .map_err(conflict_when_unique("username is taken"))?;
+        .map_err(conflict_when_unique(Input::Username, "username is taken"))?;
         self.open_account_in(&txn, UserId(user.id), AccountType::Checking)
             .await?;
         txn.commit().await?;
@@ -82,7 +82,10 @@ impl Ledger {
             .one(&self.db)
             .await?
             .map(User::from)
-            .ok_or(Error::NotFound("user"))
+            .ok_or(Error::NotFound {
+                what: "user",
+                input: None,
+            })
     }
 
     pub async fn user_by_name(&self, username: &Username) -> Result<Option<User>, Error> {

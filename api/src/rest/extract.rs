@@ -19,7 +19,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(Error::Ledger(ledger::Error::InvalidInput(describe(
+            Err(rejection) => Err(Error::Ledger(ledger::Error::invalid_request(describe(
                 &rejection,
             )))),
         }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::app_state::AppState;
 use crate::auth::ClientAddress;
 use crate::error::{Error, Result};
-use crate::ledger::{self, Description, IdempotencyKey, Money, Target, TransferRequest};
+use crate::ledger::{self, Description, IdempotencyKey, Input, Money, Target, TransferRequest};
 use extract::{ApiJson, bearer};
 
 /// The REST history is one page of this size, newest first.
@@ -141,8 +141,8 @@ async fn transactions(
 ) -> Result<impl IntoResponse> {
     let reader = bearer(&state, &headers).reader().await?;
     let Query(query) =
-        query.map_err(|_| ledger::Error::InvalidInput("account_id is required".into()))?;
-    let account_id = ledger::AccountId::parse(&query.account_id, "account_id")?;
+        query.map_err(|_| ledger::Error::invalid(Input::Account, "account_id is required"))?;
+    let account_id = ledger::AccountId::parse(&query.account_id, Input::Account)?;
     let page = state
         .services
         .reads
@@ -174,18 +174,18 @@ async fn transfer(
     let amount = match &body.amount {
         serde_json::Value::String(text) => Money::parse_amount(text)?,
         _ => {
-            return Err(Error::Ledger(ledger::Error::InvalidInput(
-                "amount must be a decimal string such as \"12.34\"".into(),
+            return Err(Error::Ledger(ledger::Error::invalid(
+                Input::Amount,
+                "amount must be a decimal string such as \"12.34\"",
             )));
         }
     };
-    let idempotency_key =
-        match headers.get("idempotency-key") {
-            Some(value) => IdempotencyKey::parse(value.to_str().map_err(|_| {
-                ledger::Error::InvalidInput("Idempotency-Key must be ASCII".into())
-            })?)?,
-            None => IdempotencyKey::generate(),
-        };
+    let idempotency_key = match headers.get("idempotency-key") {
+        Some(value) => IdempotencyKey::parse(value.to_str().map_err(|_| {
+            ledger::Error::invalid(Input::IdempotencyKey, "Idempotency-Key must be ASCII")
+        })?)?,
+        None => IdempotencyKey::generate(),
+    };
     let request = TransferRequest {
         from_account: body.from_account,
         to: Target::Id(body.to_account),

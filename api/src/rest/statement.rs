@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::extract::bearer;
 use crate::app_state::AppState;
 use crate::error::Result;
-use crate::ledger::{self, AccountId, Statement, StatementLine, StatementPeriod};
+use crate::ledger::{self, AccountId, Input, Statement, StatementLine, StatementPeriod};
 
 pub const HEADER: [&str; 6] = [
     "date",
@@ -42,9 +42,12 @@ pub async fn statement_csv(
 ) -> Result<Response> {
     let reader = bearer(&state, &headers).reader().await?;
     let Query(query) = query.map_err(|_| {
-        ledger::Error::InvalidInput("from and to must be dates such as 2026-11-29".into())
+        ledger::Error::invalid(
+            Input::PeriodFrom,
+            "from and to must be dates such as 2026-11-29",
+        )
     })?;
-    let account_id = AccountId::parse(&id, "id")?;
+    let account_id = AccountId::parse(&id, Input::Account)?;
     let period = StatementPeriod::parse(
         query.from.as_deref(),
         query.to.as_deref(),

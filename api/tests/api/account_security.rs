@@ -32,7 +32,7 @@ async fn unknown_user_and_wrong_password_answer_alike_in_words_and_time() {
                 )
                 .await;
             timings[i].push(started.elapsed());
-            assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
+            assert_eq!(error_code(&body), Some("INVALID_CREDENTIALS"), "{body}");
             let message = body["errors"][0]["message"].clone();
             assert!(messages[i].as_ref().is_none_or(|m| *m == message));
             messages[i] = Some(message);
@@ -93,7 +93,7 @@ async fn throttling_holds_across_two_api_replicas() {
         let body = replica
             .gql(None, LOGIN, json!({ "u": "alice", "p": "wrong wrong" }))
             .await;
-        assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
+        assert_eq!(error_code(&body), Some("INVALID_CREDENTIALS"), "{body}");
     }
     // The same address, whichever replica it reaches, must wait.
     for replica in [&first, &second] {

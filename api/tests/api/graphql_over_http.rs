@@ -522,7 +522,7 @@ async fn get_runs_queries_and_refuses_mutations() {
             json!({}),
         )
         .await;
-    assert_eq!(error_code(&login), Some("UNAUTHENTICATED"), "{login}");
+    assert_eq!(error_code(&login), Some("INVALID_CREDENTIALS"), "{login}");
 
     // With several operations, the selected one decides; an unclear selection is refused.
     let both = "query Q { __typename } mutation M { logout }";

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use api::ledger::{
     AccountId, AccountNumber, AccountType, Cursor, DepositRequest, Description, Email, Error,
-    IdempotencyKey, Ledger, Money, Password, Target, TransferRequest, User, Username, db,
+    IdempotencyKey, Input, Ledger, Money, Password, Target, TransferRequest, User, Username, db,
 };
 use rand::Rng;
 use testkit::{Backend, TestDatabase, backends};
@@ -58,7 +58,7 @@ async fn deposit(ledger: &Ledger, user: &User, account: AccountId, amount: &str)
 fn transfer_to(from: AccountId, to: &str, amount: &str, key: &str) -> TransferRequest {
     TransferRequest {
         from_account: from,
-        to: Target::Number(AccountNumber::parse(to).expect("number")),
+        to: Target::Number(AccountNumber::parse(to, Input::TargetAccount).expect("number")),
         amount: money(amount),
         description: Description::parse(Some("test")).expect("description"),
         idempotency_key: IdempotencyKey::parse(key).expect("key"),
@@ -85,7 +85,7 @@ async fn sign_up_opens_a_checking_account_and_refuses_a_taken_name() {
         assert_eq!(accounts.len(), 1);
         assert_eq!(accounts[0].account_type, AccountType::Checking);
         assert_eq!(accounts[0].balance, Money::ZERO);
-        assert!(AccountNumber::parse(&accounts[0].number).is_ok());
+        assert!(AccountNumber::parse(&accounts[0].number, Input::TargetAccount).is_ok());
 
         let again = ledger
             .sign_up(
@@ -95,7 +95,7 @@ async fn sign_up_opens_a_checking_account_and_refuses_a_taken_name() {
             )
             .await;
         assert!(
-            matches!(again, Err(Error::Conflict(_))),
+            matches!(again, Err(Error::Conflict { .. })),
             "{backend:?}: {again:?}"
         );
 
@@ -212,16 +212,36 @@ async fn a_transfer_moves_money_once_and_refusals_change_nothing() {
         ];
         for (case, result) in refusals {
             let expected = match case {
-                "same key, other amount" => matches!(result, Err(Error::Conflict(_))),
+                "same key, other amount" => matches!(result, Err(Error::Conflict { .. })),
                 "insufficient funds" => matches!(result, Err(Error::InsufficientFunds)),
-                "not the owner"
-                | "missing source"
-                | "not the owner, unknown target"
-                | "deposit into another's account" => {
-                    matches!(result, Err(Error::NotFound("account")))
-                }
-                "unknown target" => matches!(result, Err(Error::NotFound("target account"))),
-                "same account" => matches!(result, Err(Error::InvalidInput(_))),
+                "not the owner" | "missing source" | "not the owner, unknown target" => matches!(
+                    result,
+                    Err(Error::NotFound {
+                        what: "account",
+                        input: Some(Input::SourceAccount)
+                    })
+                ),
+                "deposit into another's account" => matches!(
+                    result,
+                    Err(Error::NotFound {
+                        what: "account",
+                        input: Some(Input::Account)
+                    })
+                ),
+                "unknown target" => matches!(
+                    result,
+                    Err(Error::NotFound {
+                        what: "target account",
+                        input: Some(Input::TargetAccount)
+                    })
+                ),
+                "same account" => matches!(
+                    result,
+                    Err(Error::InvalidInput {
+                        input: Some(Input::TargetAccount),
+                        ..
+                    })
+                ),
                 _ => false,
             };
             assert!(expected, "{backend:?} {case}: {result:?}");
@@ -293,7 +313,10 @@ async fn history_is_newest_first_in_cursor_pages_for_the_owner_only() {
         assert_eq!(bobs.items.len(), 7);
         assert!(matches!(
             ledger.history(bob.id, a.id, 10, None).await,
-            Err(Error::NotFound("account"))
+            Err(Error::NotFound {
+                what: "account",
+                ..
+            })
         ));
         assert!(Cursor::parse("not-a-cursor").is_err());
     }
@@ -417,7 +440,9 @@ async fn concurrent_random_transfers_keep_the_invariant() {
                     let (_, _, to_number) = &accounts[to];
                     let request = TransferRequest {
                         from_account: *from_id,
-                        to: Target::Number(AccountNumber::parse(to_number).expect("number")),
+                        to: Target::Number(
+                            AccountNumber::parse(to_number, Input::TargetAccount).expect("number"),
+                        ),
                         amount: Money::parse_amount(&format!(
                             "{}.{:02}",
                             amount / 100,
@@ -528,7 +553,10 @@ async fn the_same_key_sent_by_16_tasks_at_once_moves_money_once() {
         let conflict = ledger
             .transfer(alice.id, transfer_to(a.id, &b.number, "11.00", "same-key"))
             .await;
-        assert!(matches!(conflict, Err(Error::Conflict(_))), "{conflict:?}");
+        assert!(
+            matches!(conflict, Err(Error::Conflict { .. })),
+            "{conflict:?}"
+        );
         assert_eq!(balances(&ledger, &[&alice, &bob]).await, vec![9000, 1000]);
         testkit::assert_ledger_sound(&ledger).await;
     }

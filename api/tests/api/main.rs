@@ -7,6 +7,7 @@ mod account_security;
 mod authorization;
 mod bank_invariant;
 mod cache;
+mod error_fields;
 mod failover;
 mod faults;
 mod graphql_flow;

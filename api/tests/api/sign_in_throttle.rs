@@ -91,7 +91,7 @@ fn judged(answers: &[(String, Value)]) -> usize {
 fn assert_slowed(answers: &[(String, Value)], setup: &str) {
     let codes: Vec<&str> = answers.iter().map(|(c, _)| c.as_str()).collect();
     assert!(
-        codes[..5].iter().all(|c| *c == "UNAUTHENTICATED"),
+        codes[..5].iter().all(|c| *c == "INVALID_CREDENTIALS"),
         "{setup}: {codes:?}"
     );
     assert_eq!(codes[5], "RATE_LIMITED", "{setup}: {codes:?}");
@@ -99,7 +99,7 @@ fn assert_slowed(answers: &[(String, Value)], setup: &str) {
     assert!(
         codes
             .iter()
-            .all(|c| *c == "UNAUTHENTICATED" || *c == "RATE_LIMITED"),
+            .all(|c| *c == "INVALID_CREDENTIALS" || *c == "RATE_LIMITED"),
         "{setup}: {codes:?}"
     );
 }
@@ -168,7 +168,7 @@ async fn the_delay_grows_with_each_failure_and_success_clears_it() {
         app.customer("alice").await;
         for _ in 0..5 {
             let body = gql_login(&app, ATTACKER, "alice", "wrong").await;
-            assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
+            assert_eq!(error_code(&body), Some("INVALID_CREDENTIALS"), "{body}");
         }
         // 1 s after the fifth failure, 2 s after the sixth, 4 s after the seventh.
         for expected in [1, 2, 4] {
@@ -178,7 +178,7 @@ async fn the_delay_grows_with_each_failure_and_success_clears_it() {
             assert_eq!(wait, expected, "{}: {body}", app.setup);
             tokio::time::sleep(Duration::from_secs(wait) + Duration::from_millis(200)).await;
             let body = gql_login(&app, ATTACKER, "alice", "wrong").await;
-            assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
+            assert_eq!(error_code(&body), Some("INVALID_CREDENTIALS"), "{body}");
         }
         let body = gql_login(&app, ATTACKER, "alice", RIGHT).await;
         assert_eq!(retry_after(&body), Some(8), "{body}");
@@ -187,7 +187,7 @@ async fn the_delay_grows_with_each_failure_and_success_clears_it() {
         assert!(body["data"]["login"]["token"].is_string(), "{body}");
         // The success forgot this address's failures: the next typo is free again.
         let body = gql_login(&app, ATTACKER, "alice", "typo").await;
-        assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
+        assert_eq!(error_code(&body), Some("INVALID_CREDENTIALS"), "{body}");
         let body = gql_login(&app, ATTACKER, "alice", RIGHT).await;
         assert!(body["data"]["login"]["token"].is_string(), "{body}");
     }
@@ -226,7 +226,11 @@ async fn guesses_spread_over_many_addresses_slow_the_username_only_far_later() {
         // Fifty addresses, one guess each: every one is judged...
         for n in 0..50 {
             let body = gql_login(&app, &format!("192.0.2.{n}"), "alice", "wrong").await;
-            assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{n}: {body}");
+            assert_eq!(
+                error_code(&body),
+                Some("INVALID_CREDENTIALS"),
+                "{n}: {body}"
+            );
         }
         // ...and Alice still signs in from home.
         let body = gql_login(&app, CUSTOMER_AT_HOME, "alice", RIGHT).await;
@@ -234,7 +238,11 @@ async fn guesses_spread_over_many_addresses_slow_the_username_only_far_later() {
         // Past the username's threshold every address waits, briefly.
         for n in 50..60 {
             let body = gql_login(&app, &format!("192.0.2.{n}"), "alice", "wrong").await;
-            assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{n}: {body}");
+            assert_eq!(
+                error_code(&body),
+                Some("INVALID_CREDENTIALS"),
+                "{n}: {body}"
+            );
         }
         let body = gql_login(&app, "192.0.2.200", "alice", "wrong").await;
         assert_eq!(error_code(&body), Some("RATE_LIMITED"), "{body}");
@@ -253,7 +261,7 @@ async fn a_forwarded_address_counts_only_from_a_trusted_proxy() {
         // Each guess claims another address; none is believed, all count as the peer.
         for n in 0..5 {
             let body = gql_login(&app, &format!("192.0.2.{n}"), "alice", "wrong").await;
-            assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
+            assert_eq!(error_code(&body), Some("INVALID_CREDENTIALS"), "{body}");
         }
         let body = gql_login(&app, "192.0.2.99", "alice", RIGHT).await;
         assert_eq!(error_code(&body), Some("RATE_LIMITED"), "{body}");

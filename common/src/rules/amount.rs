@@ -64,6 +64,89 @@ pub fn parse_amount(input: &str) -> Result<i64, AmountError> {
     Ok(cents)
 }
 
+/// How a reader writes numbers: the character before the cents and the one between
+/// groups of thousands. English writes `1,234.50`, Spanish `1.234,50`; the web takes
+/// them from CLDR for the reader's language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conventions {
+    pub decimal: char,
+    pub group: char,
+}
+
+/// Why an amount a person typed is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TypedAmountError {
+    /// Nothing typed.
+    Empty,
+    /// Something other than digits and the reader's two separators: a letter, a sign,
+    /// a space inside, another script's digits.
+    NotANumber,
+    /// A separator where the reader's convention has none: the thousands separator
+    /// anywhere but between groups of three (`12,50` in English), two decimal
+    /// separators, or one with no digits on a side. Refused rather than guessed.
+    Separators,
+    /// More than two decimal places.
+    TooManyPlaces,
+    /// Zero.
+    NotPositive,
+    /// Above [`MAX_AMOUNT_CENTS`].
+    TooLarge,
+}
+
+/// Reads an amount as a person typed it in their own convention: `12`, `12.5` and
+/// `1,234.50` in English; `12`, `12,5` and `1.234,50` in Spanish. The thousands
+/// separator counts only between groups of three after a first group of one to three
+/// digits; anywhere else the amount is refused, never guessed, so "12,50" typed by
+/// someone who means twelve and a half can never become 1,250. Then the rules of
+/// [`parse_amount`]. Leading and trailing whitespace is ignored; a currency sign is the
+/// caller's to remove.
+pub fn parse_typed(input: &str, conventions: Conventions) -> Result<i64, TypedAmountError> {
+    let text = input.trim();
+    if text.is_empty() {
+        return Err(TypedAmountError::Empty);
+    }
+    let Conventions { decimal, group } = conventions;
+    if !text
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == decimal || c == group)
+    {
+        return Err(TypedAmountError::NotANumber);
+    }
+    let (whole, fraction) = match text.split_once(decimal) {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (text, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if fraction.is_some_and(|f| !digits(f)) {
+        return Err(TypedAmountError::Separators);
+    }
+    let mut groups = whole.split(group);
+    let first = groups.next().unwrap_or_default();
+    let mut plain = String::with_capacity(text.len());
+    plain.push_str(first);
+    let mut grouped = false;
+    for rest in groups {
+        grouped = true;
+        if rest.len() != 3 || !digits(rest) {
+            return Err(TypedAmountError::Separators);
+        }
+        plain.push_str(rest);
+    }
+    if !digits(first) || (grouped && first.len() > 3) {
+        return Err(TypedAmountError::Separators);
+    }
+    if let Some(fraction) = fraction {
+        plain.push('.');
+        plain.push_str(fraction);
+    }
+    parse_amount(&plain).map_err(|e| match e {
+        AmountError::NotDecimal => TypedAmountError::NotANumber,
+        AmountError::TooManyPlaces => TypedAmountError::TooManyPlaces,
+        AmountError::NotPositive => TypedAmountError::NotPositive,
+        AmountError::TooLarge => TypedAmountError::TooLarge,
+    })
+}
+
 /// A signed decimal string as the api writes balances and postings ("-1234.50") in cents;
 /// `None` when it is not one.
 pub fn parse_decimal(amount: &str) -> Option<i64> {
@@ -116,6 +199,169 @@ mod tests {
             parse_amount("99999999999999999999"),
             Err(AmountError::TooLarge)
         );
+    }
+
+    const EN: Conventions = Conventions {
+        decimal: '.',
+        group: ',',
+    };
+    const ES: Conventions = Conventions {
+        decimal: ',',
+        group: '.',
+    };
+
+    #[test]
+    fn typed_amounts_in_each_convention() {
+        for (input, en, es) in [
+            ("12", Ok(1200), Ok(1200)),
+            (" 12.5 ", Ok(1250), Err(TypedAmountError::Separators)),
+            ("12,50", Err(TypedAmountError::Separators), Ok(1250)),
+            ("1,234.56", Ok(123_456), Err(TypedAmountError::Separators)),
+            ("1.234,56", Err(TypedAmountError::Separators), Ok(123_456)),
+            // Valid grouping in one convention is the thousands in it, not cents.
+            ("1.250", Err(TypedAmountError::TooManyPlaces), Ok(125_000)),
+            ("1,250", Ok(125_000), Err(TypedAmountError::TooManyPlaces)),
+            (
+                "1,000,000",
+                Ok(MAX_AMOUNT_CENTS),
+                Err(TypedAmountError::Separators),
+            ),
+            (
+                "1,2,3",
+                Err(TypedAmountError::Separators),
+                Err(TypedAmountError::Separators),
+            ),
+            (
+                "1.2.3",
+                Err(TypedAmountError::Separators),
+                Err(TypedAmountError::Separators),
+            ),
+            (
+                "1234,567",
+                Err(TypedAmountError::Separators),
+                Err(TypedAmountError::TooManyPlaces),
+            ),
+            (
+                ",5",
+                Err(TypedAmountError::Separators),
+                Err(TypedAmountError::Separators),
+            ),
+            (
+                "12.",
+                Err(TypedAmountError::Separators),
+                Err(TypedAmountError::Separators),
+            ),
+            (
+                "",
+                Err(TypedAmountError::Empty),
+                Err(TypedAmountError::Empty),
+            ),
+            (
+                "-5",
+                Err(TypedAmountError::NotANumber),
+                Err(TypedAmountError::NotANumber),
+            ),
+            (
+                "1 000",
+                Err(TypedAmountError::NotANumber),
+                Err(TypedAmountError::NotANumber),
+            ),
+            (
+                "１２",
+                Err(TypedAmountError::NotANumber),
+                Err(TypedAmountError::NotANumber),
+            ),
+            (
+                "0",
+                Err(TypedAmountError::NotPositive),
+                Err(TypedAmountError::NotPositive),
+            ),
+            (
+                "1000000.01",
+                Err(TypedAmountError::TooLarge),
+                Err(TypedAmountError::Separators),
+            ),
+            (
+                "1000000,01",
+                Err(TypedAmountError::Separators),
+                Err(TypedAmountError::TooLarge),
+            ),
+        ] {
+            assert_eq!(parse_typed(input, EN), en, "{input:?} in English");
+            assert_eq!(parse_typed(input, ES), es, "{input:?} in Spanish");
+        }
+    }
+
+    /// `cents` written in `conventions`, grouped or not, with 0, 1 or 2 places where
+    /// that loses nothing.
+    fn written(cents: i64, conventions: Conventions, grouped: bool, places: usize) -> String {
+        let whole = (cents / 100).to_string();
+        let mut out = String::new();
+        for (i, digit) in whole.chars().enumerate() {
+            if grouped && i > 0 && (whole.len() - i).is_multiple_of(3) {
+                out.push(conventions.group);
+            }
+            out.push(digit);
+        }
+        let fraction = format!("{:02}", cents % 100);
+        let fraction = match places {
+            0 if fraction == "00" => "",
+            1 if fraction.ends_with('0') => &fraction[..1],
+            _ => &fraction[..],
+        };
+        if !fraction.is_empty() {
+            out.push(conventions.decimal);
+            out.push_str(fraction);
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn what_a_reader_writes_reads_back(
+            cents in 1..=MAX_AMOUNT_CENTS,
+            spanish: bool,
+            grouped: bool,
+            places in 0..3usize,
+        ) {
+            let conventions = if spanish { ES } else { EN };
+            let text = written(cents, conventions, grouped, places);
+            proptest::prop_assert_eq!(parse_typed(&text, conventions), Ok(cents), "{}", text);
+        }
+
+        #[test]
+        fn the_other_conventions_cents_are_refused_not_guessed(
+            units in 0..100_000i64,
+            cents in 0..100i64,
+            spanish: bool,
+        ) {
+            // "12,50" to an English reader, "12.50" to a Spanish one: two digits after
+            // what is, for that reader, a thousands separator.
+            let (conventions, other) = if spanish { (ES, EN) } else { (EN, ES) };
+            let text = format!("{units}{}{cents:02}", other.decimal);
+            proptest::prop_assert_eq!(
+                parse_typed(&text, conventions),
+                Err(TypedAmountError::Separators),
+                "{}", text
+            );
+        }
+
+        #[test]
+        fn anything_typed_is_read_or_refused_and_never_more_than_the_maximum(
+            text in "\\PC{0,24}",
+            spanish: bool,
+        ) {
+            let conventions = if spanish { ES } else { EN };
+            if let Ok(cents) = parse_typed(&text, conventions) {
+                proptest::prop_assert!((1..=MAX_AMOUNT_CENTS).contains(&cents));
+                proptest::prop_assert!(text.trim().chars().all(|c| c.is_ascii_digit()
+                    || c == conventions.decimal || c == conventions.group));
+                // What was read is what a reader of that convention means.
+                let plain: String = text.trim().chars().filter(|&c| c != conventions.group)
+                    .map(|c| if c == conventions.decimal { '.' } else { c }).collect();
+                proptest::prop_assert_eq!(parse_amount(&plain), Ok(cents));
+            }
+        }
     }
 
     #[test]

@@ -13,11 +13,13 @@ use crate::chart::BalanceChart;
 use crate::client::{API_TIMEOUT, AccountPage, Caller, account_page};
 use crate::error::Error;
 use crate::format;
+use crate::i18n::{Arg, Localizer};
+use crate::locale::Locale;
 use crate::render::{Layout, ok};
 use crate::session::{CsrfToken, Session, Trace};
 use crate::statement::{DailyBalances, daily_balances, first_of};
 
-use super::form::FormErrors;
+use super::form::{FormErrors, STATEMENT_MAX_DAYS};
 use super::state::WebState;
 use super::views::{TxView, account_kind, valid_id};
 
@@ -30,6 +32,11 @@ pub const CHART_DAYS: u64 = 90;
 #[template(path = "account.html")]
 pub struct AccountHistoryPage {
     layout: Layout,
+    t: Localizer,
+    chart_days: u64,
+    /// The chart's `<title>`: whose balance it draws, over how many days.
+    chart_svg_title: String,
+    statement_max_days: u64,
     errors: FormErrors,
     id: String,
     kind: String,
@@ -75,12 +82,14 @@ pub async fn show(
     session: Session,
     trace: Trace,
     csrf: CsrfToken,
+    locale: Locale,
 ) -> Result<Response, Error> {
     let after = query.ok().and_then(|q| q.0.after).filter(|a| !a.is_empty());
     let page = page(
         &state,
         &trace.with(&session),
         &csrf,
+        &locale,
         &id,
         after,
         None,
@@ -90,17 +99,20 @@ pub async fn show(
     Ok(ok(&page))
 }
 
+#[allow(clippy::too_many_arguments)]
 /// The account page: `after` a cursor for a later page of history; `statement` the
 /// statement form as sent, with `errors` beside its fields (else this month's dates).
 pub async fn page(
     state: &WebState,
     caller: &Caller,
     csrf: &CsrfToken,
+    locale: &Locale,
     id: &str,
     after: Option<String>,
     statement: Option<StatementFields>,
     errors: FormErrors,
 ) -> Result<AccountHistoryPage, Error> {
+    let t = Localizer::new(locale.lang);
     if !valid_id(id) {
         return Err(Error::PageNotFound);
     }
@@ -135,7 +147,7 @@ pub async fn page(
     };
     let account = data.account.ok_or(Error::PageNotFound)?;
     let chart = balances.map(|balances| match balances {
-        Ok(balances) => BalanceChart::new(&balances, &account.currency),
+        Ok(balances) => BalanceChart::new(&balances, &account.currency, &t),
         Err(e) => {
             tracing::warn!(error = ?e, "no balance chart");
             BalanceChart::Unavailable
@@ -150,28 +162,49 @@ pub async fn page(
     } else {
         None
     };
-    let kind = account_kind(&format!("{:?}", account.type_));
+    let kind = account_kind(&format!("{:?}", account.type_), &t);
     let display_number = format::account_number(&account.account_number);
     let txs = page
         .nodes
         .iter()
-        .map(|t| {
+        .map(|tx| {
             TxView::new(
                 &account.account_number,
-                t.from_account_number.as_deref(),
-                &t.to_account_number,
-                &t.amount,
-                t.description.as_deref(),
-                &t.created_at,
+                tx.from_account_number.as_deref(),
+                &tx.to_account_number,
+                &tx.amount,
+                tx.description.as_deref(),
+                &tx.created_at,
                 &account.currency,
+                &t,
             )
         })
         .collect();
     Ok(AccountHistoryPage {
-        layout: Layout::new(format!("{kind} account {display_number}"), csrf, true).nav("accounts"),
+        layout: Layout::new(
+            locale,
+            t.arg2("account-title", "kind", &kind, "number", &display_number),
+            csrf,
+            true,
+        )
+        .nav("accounts"),
+        chart_svg_title: t.args(
+            "chart-svg-title",
+            &[
+                ("kind", kind.as_str().into()),
+                ("number", display_number.as_str().into()),
+                (
+                    "days",
+                    Arg::Count(i64::try_from(CHART_DAYS).unwrap_or(i64::MAX)),
+                ),
+            ],
+        ),
+        t,
+        chart_days: CHART_DAYS,
+        statement_max_days: STATEMENT_MAX_DAYS,
         errors,
         id: id.to_owned(),
-        balance: format::api_money(&account.balance, &account.currency),
+        balance: format::api_money(&account.balance, &account.currency, locale.lang),
         kind,
         display_number,
         txs,

@@ -7,9 +7,12 @@ use axum::response::Response;
 use crate::client::{Dashboard, dashboard};
 use crate::error::Error;
 use crate::format;
+use crate::i18n::Localizer;
+use crate::locale::Locale;
 use crate::render::{Layout, ok};
 use crate::session::{CsrfToken, Session, Trace};
 
+use super::form::MAX_ACCOUNTS;
 use super::state::WebState;
 use super::views::{TxView, account_kind};
 
@@ -29,6 +32,8 @@ pub struct AccountSummary {
 #[template(path = "dashboard.html")]
 pub struct DashboardPage {
     layout: Layout,
+    t: Localizer,
+    max_accounts: u64,
     username: String,
     total: String,
     accounts: Vec<AccountSummary>,
@@ -39,7 +44,9 @@ pub async fn show(
     session: Session,
     trace: Trace,
     csrf: CsrfToken,
+    locale: Locale,
 ) -> Result<Response, Error> {
+    let t = Localizer::new(locale.lang);
     let data = state
         .api
         .run::<Dashboard>(
@@ -65,29 +72,32 @@ pub async fn show(
                 .transactions
                 .nodes
                 .iter()
-                .map(|t| {
+                .map(|tx| {
                     TxView::new(
                         &a.account_number,
-                        t.from_account_number.as_deref(),
-                        &t.to_account_number,
-                        &t.amount,
-                        t.description.as_deref(),
-                        &t.created_at,
+                        tx.from_account_number.as_deref(),
+                        &tx.to_account_number,
+                        &tx.amount,
+                        tx.description.as_deref(),
+                        &tx.created_at,
                         &a.currency,
+                        &t,
                     )
                 })
                 .collect(),
-            kind: account_kind(&format!("{:?}", a.type_)),
-            balance: format::api_money(&a.balance, &a.currency),
+            kind: account_kind(&format!("{:?}", a.type_), &t),
+            balance: format::api_money(&a.balance, &a.currency, locale.lang),
             display_number: format::account_number(&a.account_number),
             number: a.account_number,
             id: a.id,
         })
         .collect();
     Ok(ok(&DashboardPage {
-        layout: Layout::new("Your accounts", &csrf, true).nav("accounts"),
+        layout: Layout::new(&locale, t.get("dashboard-title"), &csrf, true).nav("accounts"),
+        t,
+        max_accounts: MAX_ACCOUNTS,
         username: me.username,
-        total: format::money(total_cents, &currency),
+        total: format::money(total_cents, &currency, locale.lang),
         accounts,
     }))
 }

@@ -7,13 +7,19 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
+use banking_common::rules::text::DESCRIPTION_MAX_CHARS;
+
 use crate::client::{Deposit, deposit};
-use crate::error::{Error, sentence};
+use crate::error::Error;
 use crate::format;
+use crate::i18n::Localizer;
+use crate::locale::Locale;
 use crate::render::{Layout, html, ok};
 use crate::session::{CsrfForm, CsrfToken, Session, Trace};
 
-use super::form::{FormErrors, check_amount, check_description, idempotency_key, valid_key};
+use super::form::{
+    FormErrors, amount_example, check_amount, check_description, idempotency_key, valid_key,
+};
 use super::state::WebState;
 use super::views::{AccountChoice, account_choices};
 
@@ -30,15 +36,45 @@ pub struct DepositForm {
 #[template(path = "deposit.html")]
 pub struct DepositPage {
     layout: Layout,
+    t: Localizer,
     errors: FormErrors,
     accounts: Vec<AccountChoice>,
     form: DepositForm,
+    amount_example: String,
+    amount_affix: (String, String),
+    description_max: usize,
+}
+
+fn page(
+    locale: &Locale,
+    csrf: &CsrfToken,
+    errors: FormErrors,
+    accounts: Vec<AccountChoice>,
+    form: DepositForm,
+) -> DepositPage {
+    let t = Localizer::new(locale.lang);
+    let currency = accounts
+        .iter()
+        .find(|a| a.id == form.account)
+        .or(accounts.first())
+        .map_or("USD", |a| a.currency.as_str());
+    DepositPage {
+        layout: Layout::new(locale, t.get("deposit-title"), csrf, true).nav("deposit"),
+        amount_example: amount_example(10_000, &t),
+        amount_affix: format::currency_affix(currency, locale.lang),
+        description_max: DESCRIPTION_MAX_CHARS,
+        t,
+        errors,
+        accounts,
+        form,
+    }
 }
 
 #[derive(Template)]
 #[template(path = "deposit_done.html")]
 pub struct DepositDonePage {
     layout: Layout,
+    t: Localizer,
     amount: String,
     account_label: String,
 }
@@ -48,8 +84,10 @@ pub async fn form(
     session: Session,
     trace: Trace,
     csrf: CsrfToken,
+    locale: Locale,
 ) -> Result<Response, Error> {
-    let accounts = account_choices(&state, &trace.with(&session)).await?;
+    let t = Localizer::new(locale.lang);
+    let accounts = account_choices(&state, &trace.with(&session), &t).await?;
     let form = DepositForm {
         account: match accounts.as_slice() {
             [only] => only.id.clone(),
@@ -58,12 +96,13 @@ pub async fn form(
         key: idempotency_key(),
         ..DepositForm::default()
     };
-    Ok(ok(&DepositPage {
-        layout: Layout::new("Deposit money", &csrf, true).nav("deposit"),
-        errors: FormErrors::default(),
+    Ok(ok(&page(
+        &locale,
+        &csrf,
+        FormErrors::default(),
         accounts,
         form,
-    }))
+    )))
 }
 
 pub async fn submit(
@@ -71,22 +110,27 @@ pub async fn submit(
     session: Session,
     trace: Trace,
     csrf: CsrfToken,
+    locale: Locale,
     CsrfForm(mut form): CsrfForm<DepositForm>,
 ) -> Result<Response, Error> {
+    let t = Localizer::new(locale.lang);
     let caller = trace.with(&session);
-    let accounts = account_choices(&state, &caller).await?;
+    let accounts = account_choices(&state, &caller, &t).await?;
     let mut errors = FormErrors::default();
     if !valid_key(&form.key) {
         form.key = idempotency_key();
     }
     let account = accounts.iter().find(|a| a.id == form.account);
     if form.account.is_empty() {
-        errors.add("account", "Select the account to put the money in");
+        errors.add("account", t.get("deposit-account-choose"));
     } else if account.is_none() {
-        errors.add("account", "Select one of your accounts");
+        errors.add("account", t.get("transfer-from-yours"));
     }
-    let amount = check_amount(&form.amount, &mut errors);
-    let description = check_description(&form.description, &mut errors);
+    let currency = account
+        .or(accounts.first())
+        .map_or("USD", |a| a.currency.as_str());
+    let amount = check_amount(&form.amount, currency, &t, &mut errors);
+    let description = check_description(&form.description, &t, &mut errors);
     if let (Some(account), Some(cents), true) = (account, amount, errors.is_empty()) {
         let variables = deposit::Variables {
             input: deposit::DepositInput {
@@ -99,37 +143,69 @@ pub async fn submit(
         match state.api.run::<Deposit>(&caller, variables).await {
             Ok(data) => {
                 return Ok(ok(&DepositDonePage {
-                    layout: Layout::new("Deposit received", &csrf, true).nav("deposit"),
-                    amount: format::api_money(&data.deposit.amount, &account.currency),
-                    account_label: account.label(),
+                    layout: Layout::new(&locale, t.get("deposit-done-title"), &csrf, true)
+                        .nav("deposit"),
+                    t,
+                    amount: format::api_money(&data.deposit.amount, &account.currency, locale.lang),
+                    account_label: account.label.clone(),
                 }));
-            }
-            Err(Error::NotFound(_)) => errors.add("account", "Select one of your accounts"),
-            Err(Error::BadInput(message)) => {
-                let field = if message.contains("description") {
-                    "description"
-                } else {
-                    "amount"
-                };
-                errors.add(field, sentence(&message));
             }
             Err(Error::Conflict(_)) => {
                 form.key = idempotency_key();
-                errors.add(
-                    "account",
-                    "This form was already used for a different deposit. Check the details and send it again",
-                );
+                errors.add("account", t.get("deposit-key-reused"));
+            }
+            Err(refusal @ (Error::NotFound(_) | Error::BadInput(_))) => {
+                let (field, message) = explain(&refusal, &t);
+                errors.add(field, message);
             }
             Err(other) => return Err(other),
         }
     }
     Ok(html(
         StatusCode::UNPROCESSABLE_ENTITY,
-        &DepositPage {
-            layout: Layout::new("Deposit money", &csrf, true).nav("deposit"),
-            errors,
-            accounts,
-            form,
-        },
+        &page(&locale, &csrf, errors, accounts, form),
     ))
+}
+
+/// A refusal of the api's as the field it concerns and what to do about it:
+///
+/// | code | field | shown beside |
+/// |---|---|---|
+/// | `NOT_FOUND` | `accountId` (or none) | the account: not one of yours |
+/// | `BAD_USER_INPUT` | `accountId` | the account: not one of yours |
+/// | `BAD_USER_INPUT` | `amount`, `description` | that field |
+/// | `BAD_USER_INPUT` | `idempotencyKey`, other or none | the account: could not be taken |
+fn explain(refusal: &Error, t: &Localizer) -> (&'static str, String) {
+    match (refusal, refusal.field()) {
+        (Error::NotFound(_), _) | (Error::BadInput(_), Some("accountId")) => {
+            ("account", t.get("transfer-from-yours"))
+        }
+        (Error::BadInput(_), Some("amount")) => ("amount", t.get("amount-refused")),
+        (Error::BadInput(_), Some("description")) => ("description", t.get("description-refused")),
+        _ => ("account", t.get("deposit-refused")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_refusals_find_their_field_by_code_and_field_alone() {
+        let t = Localizer::english();
+        for (code, field, expected) in [
+            ("NOT_FOUND", Some("accountId"), "account"),
+            ("NOT_FOUND", None, "account"),
+            ("BAD_USER_INPUT", Some("amount"), "amount"),
+            ("BAD_USER_INPUT", Some("description"), "description"),
+            ("BAD_USER_INPUT", Some("idempotencyKey"), "account"),
+            ("BAD_USER_INPUT", None, "account"),
+        ] {
+            assert_eq!(
+                explain(&Error::from_api(code, field), &t).0,
+                expected,
+                "{code} {field:?}"
+            );
+        }
+    }
 }

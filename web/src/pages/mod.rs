@@ -10,6 +10,7 @@ mod dashboard;
 mod deposit;
 mod form;
 mod health;
+mod language;
 mod open_account;
 mod payees;
 mod settings;
@@ -19,7 +20,7 @@ mod transfer;
 mod views;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::get;
 
 use crate::error::Error;
 use crate::static_files;
@@ -29,9 +30,10 @@ pub use state::WebState;
 pub fn routes(state: WebState) -> Router {
     Router::new()
         .route("/", get(dashboard::show))
+        .route("/language", get(language::choose))
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/signup", get(auth::signup_form).post(auth::signup))
-        .route("/logout", post(auth::logout))
+        .route("/logout", get(language::to("/")).post(auth::logout))
         .route(
             "/accounts/open",
             get(open_account::form).post(open_account::submit),
@@ -39,12 +41,21 @@ pub fn routes(state: WebState) -> Router {
         .route("/accounts/{id}", get(accounts::show))
         .route("/accounts/{id}/statement.csv", get(statement::download))
         .route("/transfer", get(transfer::form).post(transfer::review))
-        .route("/transfer/confirm", post(transfer::confirm))
+        .route(
+            "/transfer/confirm",
+            get(language::to("/transfer")).post(transfer::confirm),
+        )
         .route("/payees", get(payees::list).post(payees::add))
-        .route("/payees/{id}/remove", post(payees::remove))
+        .route(
+            "/payees/{id}/remove",
+            get(language::to("/payees")).post(payees::remove),
+        )
         .route("/deposit", get(deposit::form).post(deposit::submit))
         .route("/settings", get(settings::show))
-        .route("/settings/token", post(settings::create_token))
+        .route(
+            "/settings/token",
+            get(language::to("/settings")).post(settings::create_token),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route(static_files::CSS_PATH, get(static_files::css))

@@ -11,6 +11,8 @@ use serde::Deserialize;
 use crate::client::{OpenAccount, open_account};
 use crate::error::Error;
 use crate::format;
+use crate::i18n::{Localizer, key};
+use crate::locale::Locale;
 use crate::render::{Layout, html, ok};
 use crate::session::{CsrfForm, CsrfToken, Session, Trace};
 
@@ -18,17 +20,17 @@ use super::form::{FormErrors, MAX_ACCOUNTS};
 use super::state::WebState;
 use super::views::{account_choices, account_kind};
 
-/// The kinds offered: the form's value, the label, the hint.
+/// The kinds offered: the form's value, and the keys of its label and hint.
 pub const KINDS: [(&str, &str, &str); 2] = [
     (
         "checking",
-        "Checking account",
-        "For everyday spending and payments",
+        key("open-checking-label"),
+        key("open-checking-hint"),
     ),
     (
         "savings",
-        "Savings account",
-        "For money you want to put aside",
+        key("open-savings-label"),
+        key("open-savings-hint"),
     ),
 ];
 
@@ -36,6 +38,9 @@ pub const KINDS: [(&str, &str, &str); 2] = [
 #[template(path = "open_account.html")]
 pub struct OpenAccountPage {
     layout: Layout,
+    t: Localizer,
+    /// A zero balance as the reader writes money.
+    zero: String,
     errors: FormErrors,
     kinds: Vec<Kind>,
     /// How many accounts the customer holds now.
@@ -54,6 +59,7 @@ pub struct Kind {
 #[template(path = "open_account_done.html")]
 pub struct OpenedPage {
     layout: Layout,
+    t: Localizer,
     id: String,
     kind: String,
     display_number: String,
@@ -69,9 +75,18 @@ pub struct OpenForm {
     kind: String,
 }
 
-fn page(csrf: &CsrfToken, errors: FormErrors, chosen: &str, held: usize) -> OpenAccountPage {
+fn page(
+    locale: &Locale,
+    csrf: &CsrfToken,
+    errors: FormErrors,
+    chosen: &str,
+    held: usize,
+) -> OpenAccountPage {
+    let t = Localizer::new(locale.lang);
     OpenAccountPage {
-        layout: Layout::new("Open an account", csrf, true).nav("accounts"),
+        layout: Layout::new(locale, t.get("open-title"), csrf, true).nav("accounts"),
+        t,
+        zero: format::money(0, "USD", locale.lang),
         errors,
         kinds: KINDS
             .iter()
@@ -92,9 +107,13 @@ pub async fn form(
     session: Session,
     trace: Trace,
     csrf: CsrfToken,
+    locale: Locale,
 ) -> Result<Response, Error> {
-    let held = account_choices(&state, &trace.with(&session)).await?.len();
-    Ok(ok(&page(&csrf, FormErrors::default(), "", held)))
+    let t = Localizer::new(locale.lang);
+    let held = account_choices(&state, &trace.with(&session), &t)
+        .await?
+        .len();
+    Ok(ok(&page(&locale, &csrf, FormErrors::default(), "", held)))
 }
 
 pub async fn submit(
@@ -102,15 +121,17 @@ pub async fn submit(
     session: Session,
     trace: Trace,
     csrf: CsrfToken,
+    locale: Locale,
     CsrfForm(form): CsrfForm<OpenForm>,
 ) -> Result<Response, Error> {
+    let t = Localizer::new(locale.lang);
     let caller = trace.with(&session);
     let mut errors = FormErrors::default();
     let kind = match form.kind.as_str() {
         "checking" => Some(open_account::AccountType::CHECKING),
         "savings" => Some(open_account::AccountType::SAVINGS),
         _ => {
-            errors.add("type", "Select the type of account to open");
+            errors.add("type", t.get("open-choose"));
             None
         }
     };
@@ -122,30 +143,30 @@ pub async fn submit(
         {
             Ok(data) => {
                 let account = data.open_account;
-                let kind = account_kind(&format!("{:?}", account.type_));
+                let kind = account_kind(&format!("{:?}", account.type_), &t);
                 return Ok(ok(&OpenedPage {
-                    layout: Layout::new(format!("{kind} account opened"), &csrf, true)
+                    layout: Layout::new(&locale, t.arg("opened-title", "kind", &kind), &csrf, true)
                         .nav("accounts"),
+                    t,
                     transfer_href: format!("/transfer?to={}", account.account_number),
                     display_number: format::account_number(&account.account_number),
-                    balance: format::api_money(&account.balance, &account.currency),
+                    balance: format::api_money(&account.balance, &account.currency, locale.lang),
                     id: account.id,
                     kind,
                 }));
             }
-            // The choice passed here, so what is left is the limit.
-            Err(Error::BadInput(_)) => errors.add(
-                "type",
-                format!(
-                    "You have {MAX_ACCOUNTS} accounts, the most you can have. You cannot open another one"
-                ),
-            ),
+            // `BAD_USER_INPUT` with no field: the most accounts one can have (with the
+            // field `type`, the choice; this form only offers the two the api takes).
+            Err(Error::BadInput(field)) => match field.as_deref() {
+                Some("type") => errors.add("type", t.get("open-choose")),
+                _ => errors.add("type", t.arg("open-limit", "max", MAX_ACCOUNTS)),
+            },
             Err(other) => return Err(other),
         }
     }
-    let held = account_choices(&state, &caller).await?.len();
+    let held = account_choices(&state, &caller, &t).await?.len();
     Ok(html(
         StatusCode::UNPROCESSABLE_ENTITY,
-        &page(&csrf, errors, &form.kind, held),
+        &page(&locale, &csrf, errors, &form.kind, held),
     ))
 }

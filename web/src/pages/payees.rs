@@ -14,6 +14,8 @@ use serde::Deserialize;
 
 use crate::client::{AddPayee, RemovePayee, add_payee, remove_payee};
 use crate::error::Error;
+use crate::i18n::Localizer;
+use crate::locale::Locale;
 use crate::render::{Layout, html, ok};
 use crate::session::{CsrfForm, CsrfToken, Session, Trace};
 
@@ -25,11 +27,13 @@ use super::views::{PayeeChoice, payee_choices, valid_id};
 #[template(path = "payees.html")]
 pub struct PayeesPage {
     layout: Layout,
+    t: Localizer,
     errors: FormErrors,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     payees: Vec<PayeeChoice>,
     form: PayeeForm,
-    name_hint: String,
+    name_max: usize,
+    max_payees: u64,
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -59,23 +63,24 @@ pub struct NoticeQuery {
 }
 
 fn page(
+    locale: &Locale,
     csrf: &CsrfToken,
     errors: FormErrors,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     payees: Vec<PayeeChoice>,
     mut form: PayeeForm,
 ) -> PayeesPage {
+    let t = Localizer::new(locale.lang);
     form.back_to = form.return_path().to_owned();
     PayeesPage {
-        layout: Layout::new("Payees", csrf, true).nav("payees"),
+        layout: Layout::new(locale, t.get("payees-title"), csrf, true).nav("payees"),
+        t,
         errors,
         notice,
         payees,
         form,
-        name_hint: format!(
-            "Up to {} characters, like the name of the person or company. You can save up to {MAX_PAYEES} payees.",
-            text::PAYEE_NAME_LENGTH.end()
-        ),
+        name_max: *text::PAYEE_NAME_LENGTH.end(),
+        max_payees: MAX_PAYEES,
     }
 }
 
@@ -84,18 +89,21 @@ pub async fn list(
     session: Session,
     trace: Trace,
     csrf: CsrfToken,
+    locale: Locale,
     query: Result<Query<NoticeQuery>, QueryRejection>,
 ) -> Result<Response, Error> {
+    let t = Localizer::new(locale.lang);
     let payees = payee_choices(&state, &trace.with(&session)).await?;
     let query = query.map(|q| q.0).unwrap_or_default();
     let notice = if query.saved.is_some() {
-        Some("Payee saved.")
+        Some(t.get("payees-saved"))
     } else if query.removed.is_some() {
-        Some("Payee removed.")
+        Some(t.get("payees-removed"))
     } else {
         None
     };
     Ok(ok(&page(
+        &locale,
         &csrf,
         FormErrors::default(),
         notice,
@@ -110,12 +118,14 @@ pub async fn add(
     session: Session,
     trace: Trace,
     csrf: CsrfToken,
+    locale: Locale,
     CsrfForm(form): CsrfForm<PayeeForm>,
 ) -> Result<Response, Error> {
+    let t = Localizer::new(locale.lang);
     let caller = trace.with(&session);
     let mut errors = FormErrors::default();
-    let name = check_payee_name(&form.name, &mut errors);
-    let number = check_payee_number(&form.account_number, &mut errors);
+    let name = check_payee_name(&form.name, &t, &mut errors);
+    let number = check_payee_number(&form.account_number, &t, &mut errors);
     if let (Some(name), Some(number)) = (name, number) {
         let variables = add_payee::Variables {
             input: add_payee::AddPayeeInput {
@@ -128,25 +138,38 @@ pub async fn add(
                 let to = format!("{}?saved=1", form.return_path());
                 return Ok((StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response());
             }
-            Err(Error::Conflict(_)) => errors.add(
-                "account_number",
-                "You have already saved a payee with this account number",
-            ),
-            // The fields passed the same rules here, so what is left is the limit.
-            Err(Error::BadInput(_)) => errors.add(
-                "name",
-                format!(
-                    "You have {MAX_PAYEES} saved payees, the most you can have. Remove one to add another"
-                ),
-            ),
+            Err(refusal @ (Error::Conflict(_) | Error::BadInput(_))) => {
+                let (field, message) = explain(&refusal, &t);
+                errors.add(field, message);
+            }
             Err(other) => return Err(other),
         }
     }
     let payees = payee_choices(&state, &caller).await?;
     Ok(html(
         StatusCode::UNPROCESSABLE_ENTITY,
-        &page(&csrf, errors, None, payees, form),
+        &page(&locale, &csrf, errors, None, payees, form),
     ))
+}
+
+/// A refusal of the api's as the field it concerns and what to do about it:
+///
+/// | code | field | shown beside |
+/// |---|---|---|
+/// | `CONFLICT` | `accountNumber` (or none) | the number: already saved |
+/// | `BAD_USER_INPUT` | `name` | the name |
+/// | `BAD_USER_INPUT` | `accountNumber` | the number |
+/// | `BAD_USER_INPUT` | none | the name: the most payees one can have |
+fn explain(refusal: &Error, t: &Localizer) -> (&'static str, String) {
+    match (refusal, refusal.field()) {
+        (Error::Conflict(_), _) => ("account_number", t.get("payee-number-taken")),
+        (_, Some("name")) => ("name", t.get("payee-name-refused")),
+        (_, Some("accountNumber")) => (
+            "account_number",
+            t.arg("transfer-to-rule", "digits", text::ACCOUNT_NUMBER_DIGITS),
+        ),
+        _ => ("name", t.arg("payee-limit", "max", MAX_PAYEES)),
+    }
 }
 
 #[derive(Deserialize)]
@@ -170,6 +193,7 @@ pub async fn remove(
         .await
     {
         Ok(_) => Ok((StatusCode::SEE_OTHER, [(LOCATION, "/payees?removed=1")]).into_response()),
+        // `NOT_FOUND` (field `id`): someone else's, or gone.
         Err(Error::NotFound(_) | Error::BadInput(_)) => Err(Error::PageNotFound),
         Err(other) => Err(other),
     }

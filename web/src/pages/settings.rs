@@ -7,21 +7,27 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::client::{CreateReadOnlyToken, create_read_only_token};
-use crate::error::{Error, sentence};
+use crate::error::Error;
+use crate::i18n::{Localizer, key};
+use crate::locale::Locale;
 use crate::render::{Layout, html, ok};
 use crate::session::{CsrfForm, CsrfToken, Session, Trace};
 
 use super::form::FormErrors;
 use super::state::WebState;
 
-/// The lifetimes offered, in seconds, with their labels.
-pub const TTL_CHOICES: [(&str, &str); 3] =
-    [("3600", "1 hour"), ("86400", "1 day"), ("604800", "7 days")];
+/// The lifetimes offered, in seconds, with the keys of their labels.
+pub const TTL_CHOICES: [(&str, &str); 3] = [
+    ("3600", key("settings-ttl-hour")),
+    ("86400", key("settings-ttl-day")),
+    ("604800", key("settings-ttl-week")),
+];
 
 #[derive(Template)]
 #[template(path = "settings.html")]
 pub struct SettingsPage {
     layout: Layout,
+    t: Localizer,
     errors: FormErrors,
     choices: Vec<Choice>,
     /// The new token, shown once.
@@ -41,14 +47,22 @@ pub struct TokenForm {
     ttl: String,
 }
 
-fn page(csrf: &CsrfToken, errors: FormErrors, ttl: String, token: Option<String>) -> SettingsPage {
+fn page(
+    locale: &Locale,
+    csrf: &CsrfToken,
+    errors: FormErrors,
+    ttl: String,
+    token: Option<String>,
+) -> SettingsPage {
+    let t = Localizer::new(locale.lang);
     let token_lifetime = TTL_CHOICES
         .iter()
         .find(|(v, _)| *v == ttl)
-        .map(|(_, label)| (*label).to_owned())
+        .map(|(_, label)| t.get(label))
         .unwrap_or_default();
     SettingsPage {
-        layout: Layout::new("Settings", csrf, true).nav("settings"),
+        layout: Layout::new(locale, t.get("settings-title"), csrf, true).nav("settings"),
+        t,
         errors,
         choices: TTL_CHOICES
             .iter()
@@ -63,8 +77,14 @@ fn page(csrf: &CsrfToken, errors: FormErrors, ttl: String, token: Option<String>
     }
 }
 
-pub async fn show(_session: Session, csrf: CsrfToken) -> Response {
-    ok(&page(&csrf, FormErrors::default(), String::new(), None))
+pub async fn show(_session: Session, csrf: CsrfToken, locale: Locale) -> Response {
+    ok(&page(
+        &locale,
+        &csrf,
+        FormErrors::default(),
+        String::new(),
+        None,
+    ))
 }
 
 pub async fn create_token(
@@ -72,17 +92,19 @@ pub async fn create_token(
     session: Session,
     trace: Trace,
     csrf: CsrfToken,
+    locale: Locale,
     CsrfForm(form): CsrfForm<TokenForm>,
 ) -> Result<Response, Error> {
+    let t = Localizer::new(locale.lang);
     let Some(seconds) = TTL_CHOICES
         .iter()
         .find(|(v, _)| *v == form.ttl)
         .and_then(|(v, _)| v.parse::<i64>().ok())
     else {
-        let errors = FormErrors::one("ttl", "Select how long the token should work");
+        let errors = FormErrors::one("ttl", t.get("settings-ttl-choose"));
         return Ok(html(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &page(&csrf, errors, String::new(), None),
+            &page(&locale, &csrf, errors, String::new(), None),
         ));
     };
     let variables = create_read_only_token::Variables {
@@ -94,16 +116,19 @@ pub async fn create_token(
         .await
     {
         Ok(data) => Ok(ok(&page(
+            &locale,
             &csrf,
             FormErrors::default(),
             form.ttl,
             Some(data.create_read_only_token),
         ))),
-        Err(Error::BadInput(message)) => Ok(html(
+        // `BAD_USER_INPUT` (field `ttlSeconds`): a lifetime the api does not take.
+        Err(Error::BadInput(_)) => Ok(html(
             StatusCode::UNPROCESSABLE_ENTITY,
             &page(
+                &locale,
                 &csrf,
-                FormErrors::one("ttl", sentence(&message)),
+                FormErrors::one("ttl", t.get("settings-ttl-choose")),
                 form.ttl,
                 None,
             ),

@@ -5,7 +5,7 @@ use crate::client::ApiClient;
 #[derive(Clone)]
 pub struct WebState {
     pub api: ApiClient,
-    /// "alice, bob or carol" on the sign-in page of the all-in-one; empty otherwise.
-    pub demo_users: String,
+    /// The demo users the sign-in page of the all-in-one names; empty otherwise.
+    pub demo_users: Vec<String>,
     pub demo_password: String,
 }

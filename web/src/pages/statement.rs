@@ -9,7 +9,9 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::error::{Error, sentence};
+use crate::error::Error;
+use crate::i18n::Localizer;
+use crate::locale::Locale;
 use crate::render::html;
 use crate::session::{CsrfToken, Session, Trace};
 use crate::statement::pass_through;
@@ -26,29 +28,49 @@ pub async fn download(
     session: Session,
     trace: Trace,
     csrf: CsrfToken,
+    locale: Locale,
 ) -> Result<Response, Error> {
     if !valid_id(&id) {
         return Err(Error::PageNotFound);
     }
+    let t = Localizer::new(locale.lang);
     let fields = query.map(|q| q.0).unwrap_or_default();
     let caller = trace.with(&session);
     let mut errors = FormErrors::default();
-    if let Some((from, to)) = check_statement_period(&fields.from, &fields.to, &mut errors) {
+    if let Some((from, to)) = check_statement_period(&fields.from, &fields.to, &t, &mut errors) {
         match state.api.statement(&caller, &id, from, to).await {
             Ok(response) => return Ok(csv(response, from, to)),
             Err(Error::NotFound(_)) => return Err(Error::PageNotFound),
-            Err(Error::BadInput(message)) => {
-                let field = if message.starts_with("to") {
-                    "to"
-                } else {
-                    "from"
+            // `BAD_USER_INPUT` with the field `from` or `to` (the query parameters):
+            // the same dates passed the same rule here, so what is left is the length.
+            Err(Error::BadInput(field)) => {
+                let field = match field.as_deref() {
+                    Some("from") => "from",
+                    _ => "to",
                 };
-                errors.add(field, sentence(&message));
+                errors.add(
+                    field,
+                    t.arg(
+                        "statement-too-long",
+                        "days",
+                        super::form::STATEMENT_MAX_DAYS,
+                    ),
+                );
             }
             Err(other) => return Err(other),
         }
     }
-    let page = accounts::page(&state, &caller, &csrf, &id, None, Some(fields), errors).await?;
+    let page = accounts::page(
+        &state,
+        &caller,
+        &csrf,
+        &locale,
+        &id,
+        None,
+        Some(fields),
+        errors,
+    )
+    .await?;
     Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }
 

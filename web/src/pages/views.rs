@@ -2,8 +2,9 @@
 //! choice.
 
 use crate::client::{Accounts, Caller, Payees, accounts, payees};
-use crate::error::{Error, sentence};
+use crate::error::Error;
 use crate::format;
+use crate::i18n::Localizer;
 
 use super::state::WebState;
 
@@ -12,9 +13,9 @@ pub struct TxView {
     pub incoming: bool,
     /// Money from outside the bank (no counterparty account).
     pub deposit: bool,
-    /// The other account, or "Deposit" for money from outside the bank.
+    /// The other account (`1234 567 890`); empty for money from outside the bank.
     pub counterparty: String,
-    /// Signed: "+$12.00" or "-$42.50".
+    /// Signed, as the reader writes money: "+$12.00", "-42,50 US$".
     pub amount: String,
     pub description: Option<String>,
     pub date: String,
@@ -31,14 +32,15 @@ impl TxView {
         description: Option<&str>,
         created_at: &str,
         currency: &str,
+        t: &Localizer,
     ) -> TxView {
         let incoming = to == account_number;
         let counterparty = match (incoming, from) {
             (true, Some(from)) => format::account_number(from),
-            (true, None) => "Deposit".to_owned(),
+            (true, None) => String::new(),
             (false, _) => format::account_number(to),
         };
-        let shown = format::api_money(amount, currency);
+        let shown = format::api_money(amount, currency, t.lang());
         TxView {
             incoming,
             deposit: from.is_none(),
@@ -49,21 +51,19 @@ impl TxView {
                 format!("-{shown}")
             },
             description: description.map(str::to_owned),
-            date: format::date(created_at),
+            date: format::date(created_at, t.lang()),
             datetime: created_at.to_owned(),
         }
     }
 }
 
-/// "Checking" / "Savings" for a GraphQL `AccountType` debug name.
-pub fn account_kind(debug_name: &str) -> String {
+/// "Checking" / "Savings" in the reader's language, for a GraphQL `AccountType` debug
+/// name; a kind this build does not know is shown by its name.
+pub fn account_kind(debug_name: &str, t: &Localizer) -> String {
     match debug_name {
-        "CHECKING" => "Checking".to_owned(),
-        "SAVINGS" => "Savings".to_owned(),
-        other => {
-            let lower = other.to_lowercase();
-            sentence(&lower).trim_end_matches('.').to_owned()
-        }
+        "CHECKING" => t.get("account-kind-checking"),
+        "SAVINGS" => t.get("account-kind-savings"),
+        other => other.to_owned(),
     }
 }
 
@@ -75,21 +75,18 @@ pub struct AccountChoice {
     /// `1234 567 890`
     pub display_number: String,
     pub kind: String,
+    /// "Checking 1234 567 890", as the review and done pages name it.
+    pub label: String,
     pub balance_cents: i64,
     pub balance: String,
     pub currency: String,
-}
-
-impl AccountChoice {
-    pub fn label(&self) -> String {
-        format!("{} {}", self.kind, self.display_number)
-    }
 }
 
 /// The customer's accounts for a form's choices.
 pub async fn account_choices(
     state: &WebState,
     caller: &Caller,
+    t: &Localizer,
 ) -> Result<Vec<AccountChoice>, Error> {
     let data = state
         .api
@@ -100,12 +97,15 @@ pub async fn account_choices(
         .into_iter()
         .map(|a| {
             let balance_cents = format::cents(&a.balance).unwrap_or(0);
+            let kind = account_kind(&format!("{:?}", a.type_), t);
+            let display_number = format::account_number(&a.account_number);
             AccountChoice {
-                kind: account_kind(&format!("{:?}", a.type_)),
-                balance: format::money(balance_cents, &a.currency),
+                label: t.arg2("account-label", "kind", &kind, "number", &display_number),
+                kind,
+                balance: format::money(balance_cents, &a.currency, t.lang()),
                 balance_cents,
                 id: a.id,
-                display_number: format::account_number(&a.account_number),
+                display_number,
                 number: a.account_number,
                 currency: a.currency,
             }

@@ -519,6 +519,38 @@ async fn audit_every_state(audit: &mut Audit<'_>, app: &TestWeb) -> Step {
     text_of(browser, "h1").await?;
     audit.check("someone else's or a missing account").await?;
 
+    // In Spanish, by the language link: `<html lang="es">`, the link back to English
+    // marked `lang="en"`, and the longer Spanish words still fit at 320 px.
+    go("/").await?;
+    click(browser, "#language-es").await?;
+    at(browser, "#total-balance", "Sus cuentas").await?;
+    audit.check("dashboard, in Spanish").await?;
+    go("/transfer").await?;
+    at(browser, "#continue", "Transferir dinero").await?;
+    click(browser, "#continue").await?;
+    at(browser, ".error-summary", "Transferir dinero").await?;
+    audit.check("transfer, with errors, in Spanish").await?;
+    click(browser, "label[for=\"from\"]").await?;
+    fill(browser, "#to", &bob[0].1).await?;
+    fill(browser, "#amount", "12,50").await?;
+    click(browser, "#continue").await?;
+    at(browser, "#review-amount", "Revise su transferencia").await?;
+    audit.check("transfer review, in Spanish").await?;
+    go(&format!("/accounts/{}", alice[0].0)).await?;
+    at(browser, "#account-balance", "Cuenta Corriente").await?;
+    audit.check("account, in Spanish").await?;
+    click(browser, "#sign-out").await?;
+    at(browser, ".notice", "Acceder").await?;
+    audit
+        .check("sign-in, after signing out, in Spanish")
+        .await?;
+    click(browser, "#language-en").await?;
+    at(browser, "#sign-in", "Sign in").await?;
+    fill(browser, "#username", "alice").await?;
+    fill(browser, "#password", crate::support::PASSWORD).await?;
+    click(browser, "#sign-in").await?;
+    at(browser, "#total-balance", "Your accounts").await?;
+
     // The error pages have no navigation (see docs/accessibility.md): sign out from
     // the dashboard.
     go("/").await?;

@@ -32,6 +32,16 @@ async fn banking_in_a_browser_at_laptop_width() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn banking_in_spanish_at_phone_width() {
+    browse(375, 812, "browser-spanish", en_espanol).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn banking_in_spanish_at_laptop_width() {
+    browse(1280, 900, "browser-spanish", en_espanol).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn payees_accounts_and_statements_in_a_browser_at_phone_width() {
     browse(375, 812, "browser-arrangements", arrangements).await;
 }
@@ -192,6 +202,80 @@ async fn visit(browser: &Client, app: &TestWeb, driver: &str, width: u32) -> Ste
     let body = body_text(browser).await?;
     expect(body.contains("Concert tickets 🎵"), || {
         "bob's history".into()
+    })?;
+    Ok(())
+}
+
+/// The language link, no script involved: the dashboard and the transfer flow in
+/// Spanish, twelve and a half typed the Spanish way, a refusal in Spanish beside its field.
+/// (WebDriver reads a no-break space as a space.)
+async fn en_espanol(browser: &Client, app: &TestWeb, driver: &str, width: u32) -> Step {
+    let shot = |name: &'static str| screenshot(browser, driver, name, width);
+    let bob = app.accounts("bob").await;
+    browser
+        .goto(&app.url("/login"))
+        .await
+        .map_err(fail("open /login"))?;
+    click(browser, "#language-es").await?;
+    let heading = text_of(browser, "h1").await?;
+    expect(heading == "Acceder", || format!("heading {heading:?}"))?;
+    fill(browser, "#username", "alice").await?;
+    fill(browser, "#password", crate::support::PASSWORD).await?;
+    click(browser, "#sign-in").await?;
+    let total = text_of(browser, "#total-balance").await?;
+    expect(total == "2.500,00 US$", || {
+        format!("alice's total: {total:?}")
+    })?;
+    shot("es-dashboard").await?;
+
+    click(browser, "#start-transfer").await?;
+    click(browser, "label[for=\"from\"]").await?;
+    fill(browser, "#to", &bob[0].1).await?;
+    fill(browser, "#amount", "12,50").await?;
+    fill(browser, "#description", "Cena del viernes").await?;
+    shot("es-transfer").await?;
+    click(browser, "#continue").await?;
+    let amount = text_of(browser, "#review-amount").await?;
+    expect(amount == "12,50 US$", || {
+        format!("review amount {amount:?}")
+    })?;
+    shot("es-transfer-review").await?;
+    click(browser, "#confirm").await?;
+    let done = text_of(browser, ".panel__title").await?;
+    expect(done == "Transferencia realizada", || {
+        format!("after confirm: {done}")
+    })?;
+    shot("es-transfer-done").await?;
+    let balances = app.balances("bob").await;
+    expect(balances[0] == "1213.00", || {
+        format!("bob's balances: {balances:?}")
+    })?;
+
+    // Refused by the api after review: in Spanish, beside the number.
+    browser
+        .goto(&app.url("/transfer"))
+        .await
+        .map_err(fail("open /transfer"))?;
+    click(browser, "label[for=\"from\"]").await?;
+    fill(browser, "#to", "0000000001").await?;
+    fill(browser, "#amount", "5").await?;
+    click(browser, "#continue").await?;
+    text_of(browser, "#review-amount").await?;
+    click(browser, "#confirm").await?;
+    let summary = text_of(browser, ".error-summary").await?;
+    expect(summary.contains("Hay un problema"), || {
+        format!("summary: {summary}")
+    })?;
+    let beside = text_of(browser, "#to-error").await?;
+    expect(
+        beside.contains("No existe ninguna cuenta con este número"),
+        || format!("beside: {beside}"),
+    )?;
+    shot("es-transfer-error").await?;
+    browser.goto(&app.url("/")).await.map_err(fail("open /"))?;
+    let total = text_of(browser, "#total-balance").await?;
+    expect(total == "2.487,50 US$", || {
+        format!("alice's total after: {total:?}")
     })?;
     Ok(())
 }

@@ -29,6 +29,10 @@ impl AuthMutation {
         Ok(AuthPayload(state.auth.start_session(user).await?))
     }
 
+    /// Signs a customer in. A wrong username or password is `INVALID_CREDENTIALS` (which
+    /// of the two is not said); too many from one address, `RATE_LIMITED` with
+    /// `extensions.retryAfter` in seconds. `UNAUTHENTICATED` is kept for a token that no
+    /// longer works (expired, signed out), so a client can tell the two apart.
     #[tracing::instrument(skip_all)]
     async fn login(
         &self,
@@ -70,11 +74,14 @@ impl AuthMutation {
         auth.writer().await?;
         let ttl = ttl_seconds.unwrap_or(READ_ONLY_TTL_DEFAULT);
         if !READ_ONLY_TTL_RANGE.contains(&ttl) {
-            return Err(crate::ledger::Error::InvalidInput(format!(
-                "ttlSeconds must be between {} and {}",
-                READ_ONLY_TTL_RANGE.start(),
-                READ_ONLY_TTL_RANGE.end()
-            ))
+            return Err(crate::ledger::Error::invalid(
+                crate::ledger::Input::TokenLifetime,
+                format!(
+                    "ttlSeconds must be between {} and {}",
+                    READ_ONLY_TTL_RANGE.start(),
+                    READ_ONLY_TTL_RANGE.end()
+                ),
+            )
             .into());
         }
         let token = auth

@@ -5,7 +5,8 @@ use crate::graphql::inputs::{DepositInput, TransferInput};
 use crate::graphql::types::Transaction;
 use crate::graphql::{request_auth, state};
 use crate::ledger::{
-    AccountId, AccountNumber, DepositRequest, Description, IdempotencyKey, Target, TransferRequest,
+    AccountId, AccountNumber, DepositRequest, Description, IdempotencyKey, Input, Target,
+    TransferRequest,
 };
 
 #[derive(Default)]
@@ -22,8 +23,11 @@ impl LedgerMutation {
     ) -> Result<Transaction, Error> {
         let writer = request_auth(ctx).writer().await?;
         let request = TransferRequest {
-            from_account: AccountId::parse(&input.from_account_id, "fromAccountId")?,
-            to: Target::Number(AccountNumber::parse(&input.to_account_number)?),
+            from_account: AccountId::parse(&input.from_account_id, Input::SourceAccount)?,
+            to: Target::Number(AccountNumber::parse(
+                &input.to_account_number,
+                Input::TargetAccount,
+            )?),
             amount: input.amount.0,
             description: Description::parse(input.description.as_deref())?,
             idempotency_key: IdempotencyKey::parse(&input.idempotency_key)?,
@@ -37,7 +41,7 @@ impl LedgerMutation {
     async fn deposit(&self, ctx: &Context<'_>, input: DepositInput) -> Result<Transaction, Error> {
         let writer = request_auth(ctx).writer().await?;
         let request = DepositRequest {
-            account: AccountId::parse(&input.account_id, "accountId")?,
+            account: AccountId::parse(&input.account_id, Input::Account)?,
             amount: input.amount.0,
             description: Description::parse(input.description.as_deref())?,
             idempotency_key: IdempotencyKey::parse(&input.idempotency_key)?,

@@ -4,7 +4,7 @@ use crate::error::Error;
 use crate::graphql::inputs::AddPayeeInput;
 use crate::graphql::types::Payee;
 use crate::graphql::{request_auth, state};
-use crate::ledger::{AccountNumber, PayeeId, PayeeName};
+use crate::ledger::{AccountNumber, Input, PayeeId, PayeeName};
 
 #[derive(Default)]
 pub struct PayeeMutation;
@@ -17,7 +17,7 @@ impl PayeeMutation {
     async fn add_payee(&self, ctx: &Context<'_>, input: AddPayeeInput) -> Result<Payee, Error> {
         let writer = request_auth(ctx).writer().await?;
         let name = PayeeName::parse(&input.name)?;
-        let number = AccountNumber::parse(&input.account_number)?;
+        let number = AccountNumber::parse(&input.account_number, Input::PayeeAccountNumber)?;
         let payee = state(ctx)
             .ledger
             .add_payee(writer.user_id, &name, &number)
@@ -29,7 +29,7 @@ impl PayeeMutation {
     #[tracing::instrument(skip_all)]
     async fn remove_payee(&self, ctx: &Context<'_>, id: ID) -> Result<bool, Error> {
         let writer = request_auth(ctx).writer().await?;
-        let id = PayeeId::parse(&id, "id")?;
+        let id = PayeeId::parse(&id, Input::Id)?;
         state(ctx).ledger.remove_payee(writer.user_id, id).await?;
         Ok(true)
     }

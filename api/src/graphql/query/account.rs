@@ -3,7 +3,7 @@ use async_graphql::{Context, ID, Object};
 use crate::error::Error;
 use crate::graphql::types::{Account, TransactionConnection, history};
 use crate::graphql::{reader, state};
-use crate::ledger::AccountId;
+use crate::ledger::{AccountId, Input};
 
 #[derive(Default)]
 pub struct AccountQuery;
@@ -23,7 +23,7 @@ impl AccountQuery {
     #[tracing::instrument(skip_all)]
     async fn account(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Account>, Error> {
         let reader = reader(ctx).await?;
-        let id = AccountId::parse(&id, "id")?;
+        let id = AccountId::parse(&id, Input::Id)?;
         let accounts = state(ctx).reads.accounts(reader.user_id).await?;
         Ok(accounts.into_iter().find(|a| a.id == id).map(Account))
     }
@@ -39,7 +39,7 @@ impl AccountQuery {
         after: Option<String>,
     ) -> Result<TransactionConnection, Error> {
         let reader = reader(ctx).await?;
-        let account_id = AccountId::parse(&account_id, "accountId")?;
+        let account_id = AccountId::parse(&account_id, Input::Account)?;
         history(ctx, reader.user_id, account_id, first, after).await
     }
 }

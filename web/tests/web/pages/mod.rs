@@ -3,12 +3,14 @@
 #![cfg(feature = "embedded")]
 
 mod accounts;
+mod api_messages;
 mod csrf;
 mod open_account;
 mod payees;
 mod security;
 mod sessions;
 mod sign_in;
+mod spanish;
 mod split_mode;
 mod statement;
 mod transfer;
