@@ -120,16 +120,21 @@ async fn tokens(out: &str) -> anyhow::Result<()> {
                 .collect::<anyhow::Result<Vec<Vec<_>>>>()
                 .map(|parts| parts.into_iter().flatten().collect())
         })?;
-        let mut pipe = redis::pipe();
-        for ((user, _, _), (session, _)) in customers.iter().zip(&minted) {
-            pipe.cmd("SET")
-                .arg(format!("{prefix}{}", keys::session(session)))
-                .arg(user.to_string())
-                .arg("EX")
-                .arg(ttl)
-                .ignore();
+        // Pipelined in slices: one answer for 50,000 commands can outlast the client's
+        // response timeout on a busy machine.
+        let pairs: Vec<_> = customers.iter().zip(&minted).collect();
+        for slice in pairs.chunks(2_000) {
+            let mut pipe = redis::pipe();
+            for ((user, _, _), (session, _)) in slice {
+                pipe.cmd("SET")
+                    .arg(format!("{prefix}{}", keys::session(session)))
+                    .arg(user.to_string())
+                    .arg("EX")
+                    .arg(ttl)
+                    .ignore();
+            }
+            let () = pipe.query_async(&mut redis).await?;
         }
-        let () = pipe.query_async(&mut redis).await?;
         for ((_, account, number), (_, token)) in customers.iter().zip(&minted) {
             writeln!(file, "{token} {account} {number}")?;
         }
