@@ -168,23 +168,21 @@ async fn execute(
         tracing::Span::current().record("graphql.operation", name.as_str());
     }
     // Sign-ins are throttled by where they come from.
-    let request = request.data(auth).data(client);
+    let mut request = request.data(auth).data(client);
     let mut response = match &state.trusted {
         None => state.schema.execute(request).await,
         Some(trusted) => match Trusted::key(&request) {
             None => state.schema.execute(request).await,
-            Some(key) => match trusted.prepare(&key, request) {
-                Ok(request) => {
-                    let span = tracing::info_span!(target: "banking", "graphql.execute", graphql.trusted = true);
-                    trusted.schema().execute(request).instrument(span).await
-                }
-                Err(request) => {
-                    let query = request.query.clone();
-                    let response = state.schema.execute(request).await;
-                    trusted.admit(key, &query, operation.as_deref(), &response);
-                    response
-                }
-            },
+            Some(key) if trusted.prepare(&key, &mut request) => {
+                let span = tracing::info_span!(target: "banking", "graphql.execute", graphql.trusted = true);
+                trusted.schema().execute(request).instrument(span).await
+            }
+            Some(key) => {
+                let query = request.query.clone();
+                let response = state.schema.execute(request).await;
+                trusted.admit(key, &query, operation.as_deref(), &response);
+                response
+            }
         },
     };
     // Errors raised by async-graphql itself (syntax, validation, limits, variable types)

@@ -73,15 +73,15 @@ impl Trusted {
         )))
     }
 
-    /// The request ready for the trusted schema (its document already parsed), when an
-    /// identical one was admitted; else the request back, for the full schema.
-    pub fn prepare(&self, key: &str, mut request: Request) -> Result<Request, Request> {
+    /// Readies the request for the trusted schema (its document already parsed) when an
+    /// identical one was admitted; false: it goes to the full schema.
+    pub fn prepare(&self, key: &str, request: &mut Request) -> bool {
         match self.admitted.get(key) {
             Some(document) => {
                 request.set_parsed_query(document);
-                Ok(request)
+                true
             }
-            None => Err(request),
+            None => false,
         }
     }
 
