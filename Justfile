@@ -70,9 +70,13 @@ minikube-down:
 chaos SECONDS="60" ITERATIONS="50000" DOCUMENTS="100000":
     CHAOS_SECONDS={{SECONDS}} FUZZ_ITERATIONS={{ITERATIONS}} GRAMMAR_ITERATIONS={{DOCUMENTS}} scripts/test -p api --test api -- bank_invariant:: faults:: hostile_input:: account_security:: --nocapture
 
-# Benchmarks against the machine's limits (pgbench, a trivial axum handler); writes docs/benchmarks.md.
-bench:
-    python3 scripts/bench/run.py
+# Benchmarks against the machine's limits (pgbench, a trivial axum handler) at 10,000 customers; writes docs/benchmarks.md.
+bench *ARGS:
+    python3 scripts/bench/run.py {{ARGS}}
+
+# The same at 10^4 and 10^6 customers (10^7 postings, seeded in bulk), uniform and Zipf-skewed, with memory, concurrency and EXPLAIN; writes docs/benchmarks.md.
+bench-scale:
+    python3 scripts/bench/run.py --scale
 
 # The deployment on one machine: 2 api + 2 web (release) from the rendered manifests, behind a real nginx.
 e2e:

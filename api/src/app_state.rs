@@ -7,12 +7,16 @@ use std::sync::atomic::AtomicBool;
 
 use crate::auth::{KnowsProxies, TrustedProxies};
 use crate::graphql::BankSchema;
+use crate::graphql_http::Trusted;
 use crate::state::Services;
 
 #[derive(Clone)]
 pub struct AppState {
     pub services: Services,
     pub schema: BankSchema,
+    /// Queries identical to one that passed every check, on the schema without
+    /// extensions; `None` while traces are exported (they keep their per-field spans).
+    pub trusted: Option<Arc<Trusted>>,
     /// Set once migrations are applied and pools are built.
     pub ready: Arc<AtomicBool>,
 }

@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 // From the module itself, not `auth`'s root, which reads this configuration.
 use crate::auth::throttle::ThrottleSettings;
+use crate::cache::{CacheSizes, MIB};
 use crate::ledger::db::PoolSettings;
 use crate::live::LiveSettings;
 
@@ -59,6 +60,8 @@ pub struct Config {
     pub login_throttle: ThrottleSettings,
     /// Live subscriptions: how many, and the bounds on their WebSocket connections.
     pub live: LiveSettings,
+    /// Bounds of the in-process caches (near cache, verified tokens, sessions).
+    pub cache_sizes: CacheSizes,
 }
 
 impl Config {
@@ -84,6 +87,7 @@ impl Config {
             seed_demo: false,
             login_throttle: ThrottleSettings::default(),
             live: LiveSettings::default(),
+            cache_sizes: CacheSizes::default(),
         }
     }
 
@@ -162,6 +166,7 @@ impl Config {
         if let Some(n) = lookup("REDIS_POOL_SIZE") {
             config.redis_pool_size = number("REDIS_POOL_SIZE", &n, 1, 1000)? as u32;
         }
+        config.cache_sizes = cache_sizes(&lookup)?;
         config.migrate_on_start = flag(&lookup, "MIGRATE_ON_START", true)?;
         config.live = LiveSettings::from_lookup(&lookup)?;
         config.seed_demo = flag(&lookup, "SEED_DEMO", false)?;
@@ -209,6 +214,24 @@ impl Config {
     pub fn is_production(&self) -> bool {
         self.process.is_production()
     }
+}
+
+/// The in-process caches' bounds; each variable unset keeps its default.
+fn cache_sizes(lookup: &impl Fn(&str) -> Option<String>) -> Result<CacheSizes, ConfigError> {
+    let mut sizes = CacheSizes::default();
+    if let Some(n) = lookup("NEAR_CACHE_MIB") {
+        sizes.near_bytes = number("NEAR_CACHE_MIB", &n, 1, 4096)? * MIB;
+    }
+    if let Some(n) = lookup("MEMORY_CACHE_MIB") {
+        sizes.memory_bytes = number("MEMORY_CACHE_MIB", &n, 1, 4096)? * MIB;
+    }
+    if let Some(n) = lookup("TOKEN_CACHE_ENTRIES") {
+        sizes.token_entries = number("TOKEN_CACHE_ENTRIES", &n, 0, 10_000_000)?;
+    }
+    if let Some(n) = lookup("SESSION_CACHE_ENTRIES") {
+        sizes.session_entries = number("SESSION_CACHE_ENTRIES", &n, 0, 10_000_000)?;
+    }
+    Ok(sizes)
 }
 
 /// `REDIS_SENTINELS`: a comma-separated list of `host:port`, at least one.
@@ -347,11 +370,38 @@ mod tests {
             ("TRUSTED_PROXIES", "10.0.0.0/8,everyone"),
             ("REDIS_SENTINELS", "sentinel:26379"),
             ("REDIS_SENTINEL_MASTER", "banking"),
+            ("NEAR_CACHE_MIB", "0"),
+            ("MEMORY_CACHE_MIB", "lots"),
+            ("TOKEN_CACHE_ENTRIES", "-1"),
+            ("SESSION_CACHE_ENTRIES", "1e6"),
         ] {
             let err = from(&[(var, value)]).expect_err(var);
             assert_eq!(err.var, var);
             assert!(err.to_string().contains(var));
         }
+    }
+
+    #[test]
+    fn cache_sizes_default_and_are_read() {
+        let config = from(&[]).expect("defaults");
+        assert_eq!(config.cache_sizes, CacheSizes::default());
+        assert_eq!(config.cache_sizes.near_bytes, 16 * MIB);
+        let config = from(&[
+            ("NEAR_CACHE_MIB", "64"),
+            ("MEMORY_CACHE_MIB", "8"),
+            ("TOKEN_CACHE_ENTRIES", "500"),
+            ("SESSION_CACHE_ENTRIES", "0"),
+        ])
+        .expect("sizes");
+        assert_eq!(
+            config.cache_sizes,
+            CacheSizes {
+                near_bytes: 64 * MIB,
+                memory_bytes: 8 * MIB,
+                token_entries: 500,
+                session_entries: 0,
+            }
+        );
     }
 
     #[test]

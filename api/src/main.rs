@@ -8,6 +8,14 @@ use std::process::ExitCode;
 use api::{Application, Config, startup};
 use banking_common::telemetry;
 
+/// A GraphQL read is hundreds of small allocations (the request, the document's values,
+/// the answer's tree): glibc's malloc and free were a quarter of a cached read's
+/// instructions under callgrind, mimalloc far less (docs/benchmarks-notes.md). The
+/// caches are bounded (`NEAR_CACHE_MIB`, …) and the argon2 block reused, so the heap
+/// stays small whichever allocator holds it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = match Config::from_env() {

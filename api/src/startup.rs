@@ -120,11 +120,12 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
                 locator,
                 &key_prefix,
                 config.redis_pool_size,
+                config.cache_sizes,
             ));
             (cache, live)
         }
         None => (
-            Arc::new(MemoryCache::default()),
+            Arc::new(MemoryCache::new(config.cache_sizes.memory_bytes)),
             Live::in_process(config.live.clone()),
         ),
     };
@@ -138,12 +139,18 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
             );
             TokenKeys::generate()
         }
-    };
+    }
+    .remembering(config.cache_sizes.token_entries);
     let config = Arc::new(config);
     let metrics = Arc::new(Metrics::new("banking_api").context("registering metrics")?);
     let auth = Auth::new(keys, cache.clone(), &config, metrics.clone());
     let services = Services {
-        reads: CachedReads::new(cache.clone(), ledger.clone(), metrics.clone()),
+        reads: CachedReads::new(
+            cache.clone(),
+            ledger.clone(),
+            metrics.clone(),
+            &config.cache_sizes,
+        ),
         watch: SessionWatch::start(auth.clone()),
         auth,
         ledger,
@@ -154,8 +161,14 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     };
     // The identity is read from a migrated database, so by now the schema is in place.
     let ready = Arc::new(AtomicBool::new(true));
+    let trusted = services.config.process.otel_endpoint.is_none().then(|| {
+        Arc::new(graphql_http::Trusted::new(graphql::trusted_schema(
+            services.clone(),
+        )))
+    });
     Ok(AppState {
         schema: graphql::schema(services.clone()),
+        trusted,
         services,
         ready,
     })

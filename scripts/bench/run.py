@@ -1,12 +1,28 @@
 #!/usr/bin/env python3
-"""`just bench`: release binaries, services, 10,000 seeded customers, each scenario under
-wrk at a fixed concurrency after a warm-up, side by side with the machine's own limits
-(pgbench tpcb-like on the same PostgreSQL, a trivial axum handler), written to
-docs/benchmarks.md. Environment: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (32),
-BENCH_SCENARIOS (comma-separated subset), BENCH_PROFILE (default 1: after each measured
-run, one more run of the same length under `perf record -a`, to say where the CPU went;
-0 skips it)."""
+"""`just bench` and `just bench-scale` (`run.py --scale`).
 
+Release binaries and services; a database seeded in bulk (scripts/bench/seed.py: 10
+postings per customer, a few hot accounts); a token for every customer, minted with the
+api's own code (`bench_support tokens`, the sessions registered in Redis as the api does),
+so requests can be spread over all customers, not the few a login loop could sign in;
+each scenario under wrk at a fixed concurrency after a warm-up, side by side with the
+machine's own limits (pgbench tpcb-like on the same PostgreSQL, a trivial axum handler),
+written to docs/benchmarks.md.
+
+- `just bench`: 10,000 customers, requests spread uniformly over all of them; with
+  BENCH_PROFILE=1 (the default here) one more run of each scenario under `perf record -a`.
+- `just bench-scale`: the same at 10^4, then 10^6 customers (10^7 postings, seeded into
+  its own database `banking_bench_scale`, kept for the next run unless BENCH_RESEED=1),
+  uniformly and Zipf-skewed, a sweep over every customer for the memory figures, p50/p99
+  against concurrency (docs/benchmarks-concurrency.svg) and EXPLAIN of the hot queries.
+
+Environment: BENCH_SECONDS (10), BENCH_WARMUP (3), BENCH_CONNECTIONS (32), BENCH_SCENARIOS
+(comma-separated subset), BENCH_PROFILE, BENCH_CUSTOMERS (the large scale, 1000000),
+BENCH_RESEED, BENCH_NO_BUILD (1: the binaries an earlier run copied), BENCH_KEEP_DB (keep the scale database at the end; default: dropped),
+BENCH_QUIET_LOAD (wait, up to BENCH_QUIET_MINUTES (30), for the 1-minute load average to
+fall below this before measuring; 1.0 with --scale)."""
+
+import base64
 import datetime
 import json
 import os
@@ -21,10 +37,16 @@ from pathlib import Path
 
 # support.py lives one directory up, in scripts/, which is not on sys.path when this runs.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from support import ROOT, cargo_target_dir, stop_processes, wait_http  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from support import ROOT, cargo_target_dir, spare_port, stop_processes, wait_http  # noqa: E402
+import seed as seeding  # noqa: E402
 
+SCALE_MODE = "--scale" in sys.argv[1:]
 TARGET = cargo_target_dir()
-RELEASE = TARGET / "release"
+# The binaries are copied here right after the build: a target directory shared with other
+# checkouts may have their binaries under the same names by the time a scenario starts.
+WORK = Path(os.environ.get("BENCH_WORK", "/tmp/banking-bench"))
+RELEASE = WORK / "bin"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
@@ -32,22 +54,36 @@ THREADS = 2
 PG_ADMIN = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432/postgres")
 PG_BASE = PG_ADMIN.rsplit("/", 1)[0]
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379")
-API, WEB, HELLO = 18000, 18080, 18099
+# Free ports, so a second checkout's benchmark on the same machine cannot answer for this one.
+API, WEB, HELLO = (spare_port() for _ in range(3))
 KEY = "7f" * 32
-WORK = Path(os.environ.get("BENCH_WORK", "/tmp/banking-bench"))
-PROFILE = os.environ.get("BENCH_PROFILE", "1") != "0"
+PROFILE = os.environ.get("BENCH_PROFILE", "0" if SCALE_MODE else "1") != "0"
+LARGE = int(os.environ.get("BENCH_CUSTOMERS", "1000000"))
+QUIET_LOAD = float(os.environ.get("BENCH_QUIET_LOAD", "1.0" if SCALE_MODE else "0"))
+QUIET_MINUTES = float(os.environ.get("BENCH_QUIET_MINUTES", "30"))
+# Sessions outlive the whole run (the default idle timeout, 30 min, is shorter than it).
+SESSION_TTL = 7 * 24 * 3600
+CONCURRENCY = [8, 16, 32, 64, 128, 256]
+# Databases this run seeded (a second look at one must not call it an earlier run's).
+SEEDED_NOW = set()
 
 SCENARIOS = [
-    # name, target port, baseline, target ratio (None: report only)
+    # name, target port, baseline, target ratio (None: report only), spreads it runs in at scale
     ("accounts-graphql", API, "hello-scripted", 0.35),
     ("accounts-rest", API, "hello-scripted", 0.35),
     ("me", API, "hello-scripted", None),
     ("transfer-graphql", API, "pgbench", 0.5),
     ("transfer-rest", API, "pgbench", 0.5),
-    ("login", API, None, None),
+    ("history-first", API, None, None),
+    ("history-deep", API, None, None),
+    ("statement", API, None, None),
     ("dashboard", WEB, "accounts-graphql", 0.3),
     ("mixed", API, None, None),
+    ("login", API, None, None),
 ]
+LABELS = {"hello": "baseline: trivial axum handler, plain wrk",
+          "hello-scripted": "baseline: trivial axum handler, the scenarios' wrk script",
+          "pgbench": "baseline: pgbench tpcb-like (TPS)"}
 
 
 def run(cmd, **kw):
@@ -55,8 +91,10 @@ def run(cmd, **kw):
     return subprocess.run(cmd, check=True, **kw)
 
 
-def psql(sql, db="postgres"):
-    run(["psql", f"{PG_BASE}/{db}", "-qAtc", sql], stdout=subprocess.DEVNULL)
+def psql(sql, db="postgres", capture=False):
+    result = subprocess.run(["psql", f"{PG_BASE}/{db}", "-v", "ON_ERROR_STOP=1", "-qAtXc", sql], check=True,
+                            capture_output=True, text=True)
+    return result.stdout.strip() if capture else None
 
 
 def wait_ready(url):
@@ -65,17 +103,31 @@ def wait_ready(url):
         raise SystemExit(f"{url} never answered")
 
 
-def post_json(url, body, token=None):
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
-    req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read())
+def load_average():
+    return float(Path("/proc/loadavg").read_text().split()[0])
 
 
-def wrk(script_args, port, seconds, path="/"):
-    cmd = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
+def wait_for_quiet():
+    """Waits (up to 30 min) for the 1-minute load average to fall below QUIET_LOAD: other
+    builds on the machine would pollute the figures. Returns the load when measuring starts
+    and whether quiet came."""
+    if QUIET_LOAD <= 0:
+        return load_average(), True
+    deadline = time.time() + QUIET_MINUTES * 60
+    while True:
+        load = load_average()
+        if load < QUIET_LOAD:
+            return load, True
+        if time.time() > deadline:
+            print(f"the load average stayed at or above {QUIET_LOAD} for {QUIET_MINUTES} min ({load}); measuring anyway",
+                  flush=True)
+            return load, False
+        print(f"waiting for quiet: 1-minute load average {load} (want < {QUIET_LOAD})", flush=True)
+        time.sleep(30)
+
+
+def wrk(script_args, port, seconds, path="/", connections=None):
+    cmd = ["wrk", f"-t{THREADS}", f"-c{connections or CONNECTIONS}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
     if script_args:
         cmd += ["-s", str(ROOT / "scripts/bench/scenario.lua"), f"http://127.0.0.1:{port}{path}", "--", *script_args]
     else:
@@ -173,6 +225,248 @@ def start_local_services():
             time.sleep(0.2)
 
 
+def database_name(customers):
+    return "banking_bench_small" if customers <= 10_000 else "banking_bench_scale"
+
+
+def prepare_database(customers, password_hash):
+    """A database seeded at this scale: reused when an earlier run finished seeding it
+    (unless BENCH_RESEED=1), else made anew. Returns its name and the seeding time."""
+    db = database_name(customers)
+    scale = seeding.Scale.standard(customers)
+    exists = psql(f"SELECT 1 FROM pg_database WHERE datname = '{db}'", capture=True) == "1"
+    if exists and (db in SEEDED_NOW or os.environ.get("BENCH_RESEED") != "1") and seeding.seeded_scale(db) == scale:
+        print(f"{db}: already seeded at {scale.describe()}; reusing it (BENCH_RESEED=1 seeds anew)", flush=True)
+        return db, seeding.seconds_taken(db), db not in SEEDED_NOW
+    print(f"df -h /work before seeding: {shutil.disk_usage('/work').free / 2**30:.0f} GiB free", flush=True)
+    psql(f"DROP DATABASE IF EXISTS {db}")
+    psql(f"CREATE DATABASE {db}")
+    run([RELEASE / "banking-api", "migrate"], env={**os.environ, "DATABASE_URL": f"{PG_BASE}/{db}", "LOG_LEVEL": "warn"})
+    seconds = seeding.seed(db, scale, password_hash)
+    SEEDED_NOW.add(db)
+    return db, seconds, False
+
+
+def mint_tokens(db, prefix, path):
+    run([RELEASE / "examples/bench_support", "tokens", str(path)],
+        env={**os.environ, "DATABASE_URL": f"{PG_BASE}/{db}", "REDIS_URL": REDIS, "REDIS_KEY_PREFIX": prefix,
+             "BISCUIT_PRIVATE_KEY": KEY, "SESSION_TTL_SECS": str(SESSION_TTL)}, stdout=subprocess.DEVNULL)
+
+
+def deep_cursors(db, tokens_path, scale, path):
+    """Cursors 50% to 95% down the hot accounts' histories, with their owners' tokens."""
+    with tokens_path.open() as f:
+        owners = [next(f).split() for _ in range(scale.hot)]
+    lines = []
+    for token, account, _ in owners:
+        total = int(psql(f"SELECT count(*) FROM transactions WHERE from_account = {account} OR to_account = {account}",
+                         db, capture=True))
+        for k in range(20):
+            offset = int(total * (0.5 + 0.45 * k / 19))
+            tx = psql(f"SELECT id FROM transactions WHERE from_account = {account} OR to_account = {account} "
+                      f"ORDER BY id DESC OFFSET {offset} LIMIT 1", db, capture=True)
+            cursor = base64.urlsafe_b64encode(f"tx:{tx}".encode()).decode().rstrip("=")
+            lines.append(f"{token} {account} {cursor}\n")
+    path.write_text("".join(lines))
+    return total
+
+
+def pgbench(db, scale_factor, connections=None):
+    """pgbench tpcb-like with its tables in `db` (the seeded database itself)."""
+    made = psql("SELECT to_regclass('pgbench_branches') IS NOT NULL", db, capture=True) == "t"
+    branches = int(psql("SELECT count(*) FROM pgbench_branches", db, capture=True)) if made else 0
+    if branches != scale_factor:
+        run(["pgbench", "-q", "-i", "-s", str(scale_factor), f"{PG_BASE}/{db}"], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+    out = subprocess.run(["pgbench", "-c", str(connections or CONNECTIONS), "-j", str(THREADS), "-T", str(SECONDS),
+                          "-M", "prepared", f"{PG_BASE}/{db}"],
+                         check=True, capture_output=True, text=True)
+    tps = float(re.search(r"tps = ([\d.]+)", out.stdout).group(1))
+    lat = re.search(r"latency average = ([\d.]+) ms", out.stdout)
+    return {"rps": tps, "p50": float(lat.group(1)) if lat else float("nan"), "p99": float("nan"),
+            "requests": 0, "non2xx": 0, "socket_errors": 0, "errors": 0, "refusals": 0, "p50_is_mean": True}
+
+
+def measure(customers, password_hash, only, spreads, hello, extras):
+    """Every scenario at one scale: a fresh api and web on a database seeded for it."""
+    scale = seeding.Scale.standard(customers)
+    db, seed_seconds, reused = prepare_database(customers, password_hash)
+    db_url = f"{PG_BASE}/{db}"
+    prefix = f"bench{int(time.time())}:"
+    WORK.mkdir(parents=True, exist_ok=True)
+    tokens = WORK / f"tokens-{customers}.txt"
+    deep = WORK / f"deep-{customers}.txt"
+    started = time.time()
+    mint_tokens(db, prefix, tokens)
+    token_seconds = time.time() - started
+    deep_total = deep_cursors(db, tokens, scale, deep)
+    today = datetime.date.today()
+    dates = [(today - datetime.timedelta(days=364)).isoformat(), today.isoformat()]
+
+    api_env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": REDIS, "REDIS_KEY_PREFIX": prefix,
+               "BISCUIT_PRIVATE_KEY": KEY, "API_BIND": f"127.0.0.1:{API}", "METRICS_BIND": "127.0.0.1:0",
+               "LOG_LEVEL": "warn", "ENVIRONMENT": "production", "SESSION_TTL_SECS": str(SESSION_TTL)}
+    for var in ["DATABASE_POOL_SIZE"]:
+        if f"BENCH_{var}" in os.environ:
+            api_env[var] = os.environ[f"BENCH_{var}"]
+    procs = []
+    out = {"customers": customers, "scale": scale, "seed_seconds": seed_seconds, "seed_reused": reused,
+           "token_seconds": token_seconds, "deep_total": deep_total, "results": {}, "profiles": {},
+           "rss_after": {}}
+    try:
+        launched = time.time()
+        api = subprocess.Popen([RELEASE / "banking-api"], env=api_env)
+        procs.append(api)
+        wait_ready(f"http://127.0.0.1:{API}/ready")
+        out["ready_ms"] = (time.time() - launched) * 1000
+        web = subprocess.Popen([RELEASE / "banking-web"], env={**os.environ, "API_URL": f"http://127.0.0.1:{API}/graphql",
+                                                              "WEB_BIND": f"127.0.0.1:{WEB}", "METRICS_BIND": "127.0.0.1:0",
+                                                              "LOG_LEVEL": "warn"})
+        procs.append(web)
+        wait_ready(f"http://127.0.0.1:{WEB}/healthz")
+        load, quiet = wait_for_quiet()
+        out["load"], out["quiet"] = load, quiet
+        profiling = PROFILE and perf_usable()
+        if PROFILE and not profiling:
+            print("perf is missing or not permitted: no CPU profiles (apt-get install linux-perf)", flush=True)
+        pids = {api.pid: "api", web.pid: "web", hello.pid: "hello"}
+
+        def args(name, spread):
+            return [name, str(tokens), spread, str(THREADS), str(deep), *dates]
+
+        results = out["results"]
+        if customers <= 100_000:
+            # Every customer once before measuring: at this scale the caches hold them all,
+            # and the first scenario must not pay for filling them.
+            wrk(args("accounts-graphql", "sweep"), API, max(3, customers // 4000))
+        for spread in spreads:
+            r = results.setdefault(spread, {})
+            # Baselines first, in the same run.
+            wrk(None, HELLO, WARMUP)
+            r["hello"] = wrk(None, HELLO, SECONDS)
+            wrk(args("hello", spread), HELLO, WARMUP)
+            r["hello-scripted"] = wrk(args("hello", spread), HELLO, SECONDS)
+            if profiling:
+                out["profiles"]["hello-scripted"] = profile(args("hello", spread), HELLO, SECONDS, pids)
+            r["pgbench"] = pgbench(db, max(1, scale.postings // 100_000))
+            for name, port, _, _ in SCENARIOS:
+                if only and name not in only:
+                    continue
+                if name == "login" and spread != spreads[0]:
+                    continue  # the same argon2 work whoever signs in
+                wrk(args(name, spread), port, WARMUP)
+                r[name] = wrk(args(name, spread), port, SECONDS)
+                out["rss_after"][f"{spread}:{name}"] = rss_peak_mib(api.pid)
+                print(customers, spread, name, r[name], f"api peak RSS so far {out['rss_after'][f'{spread}:{name}']:.1f} MiB",
+                      flush=True)
+                if profiling:
+                    out["profiles"][name] = profile(args(name, spread), port, SECONDS, pids)
+        if "sweep" in extras:
+            # Every customer once (and then some): the caches meet every distinct key.
+            rate = max(results[spreads[0]].get("accounts-graphql", {"rps": 5000})["rps"], 1000)
+            seconds = int(customers / rate * 1.3) + 5
+            out["sweep"] = wrk(args("accounts-graphql", "sweep"), API, seconds)
+            out["sweep"]["seconds"] = seconds
+            out["sweep_dashboard"] = wrk(args("dashboard", "sweep"), WEB, SECONDS * 2)
+        if "concurrency" in extras:
+            curve = out["concurrency"] = {}
+            for name in ["accounts-graphql", "transfer-graphql"]:
+                for c in CONCURRENCY:
+                    wrk(args(name, "uniform"), API, 2, connections=c)
+                    curve.setdefault(name, {})[c] = wrk(args(name, "uniform"), API, max(SECONDS // 2, 5), connections=c)
+                    print("concurrency", name, c, curve[name][c], flush=True)
+        out["api_rss"] = rss_peak_mib(api.pid)
+        out["web_rss"] = rss_peak_mib(web.pid)
+        if "explain" in extras:
+            out["explain"] = explain(db, scale)
+    finally:
+        stop_processes(procs)
+    return out
+
+
+def hot_queries(scale):
+    """The hot queries, as the ledger sends them (ledger/accounts.rs, history.rs,
+    transfers.rs, statement.rs, users.rs), with a customer's and a hot account's ids."""
+    user, account, other = scale.customers // 2, scale.customers - 1, scale.customers + 3
+    hot = 1
+    return [
+        ("accounts of a customer (ledger/accounts.rs `accounts`)",
+         f"SELECT * FROM accounts WHERE user_id = {user} ORDER BY id"),
+        ("one of the caller's accounts (`account`)",
+         f"SELECT * FROM accounts WHERE id = {account} AND user_id = {(account + 1) // 2}"),
+        ("the customer (ledger/users.rs)", f"SELECT * FROM users WHERE id = {user}"),
+        ("sign-in by username", f"SELECT * FROM users WHERE username = 'bench{user}'"),
+        ("history, first page of a hot account (ledger/history.rs)",
+         f"SELECT * FROM (SELECT * FROM transactions WHERE from_account = {hot} ORDER BY id DESC LIMIT 21) a "
+         f"UNION ALL SELECT * FROM (SELECT * FROM transactions WHERE to_account = {hot} ORDER BY id DESC LIMIT 21) b "
+         f"ORDER BY id DESC LIMIT 21"),
+        ("history, a page deep in a hot account (cursor 100 postings from its start)",
+         f"SELECT * FROM (SELECT * FROM transactions WHERE from_account = {hot} AND id < "
+         f"(SELECT id FROM transactions WHERE to_account = {hot} ORDER BY id LIMIT 1 OFFSET 100) ORDER BY id DESC LIMIT 21) a "
+         f"UNION ALL SELECT * FROM (SELECT * FROM transactions WHERE to_account = {hot} AND id < "
+         f"(SELECT id FROM transactions WHERE to_account = {hot} ORDER BY id LIMIT 1 OFFSET 100) ORDER BY id DESC LIMIT 21) b "
+         f"ORDER BY id DESC LIMIT 21"),
+        ("history before the fix: one OR over both columns (for comparison)",
+         f"SELECT * FROM transactions WHERE from_account = {hot} OR to_account = {hot} ORDER BY id DESC LIMIT 21"),
+        ("transfer: find and lock both rows (ledger/transfers.rs)",
+         f"SELECT * FROM accounts WHERE id = {account} OR account_number = '{5000000000 + other}' ORDER BY id FOR UPDATE"),
+        ("transfer: move the money",
+         f"UPDATE accounts SET balance = balance + CASE WHEN id = {account} THEN -1 ELSE 1 END "
+         f"WHERE id IN ({account}, {other})"),
+        ("transfer: a retry's original by key",
+         f"SELECT * FROM transactions WHERE initiated_by = {user} AND idempotency_key = 'seed-1'"),
+        ("statement: opening balance, credits before the period (ledger/statement.rs)",
+         f"SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM transactions WHERE to_account = {hot} "
+         f"AND created_at < now() - interval '30 days'"),
+        ("statement: a page of postings in the period",
+         f"SELECT * FROM (SELECT * FROM transactions WHERE from_account = {hot} AND id > 0 "
+         f"AND created_at >= now() - interval '30 days' AND created_at < now() ORDER BY id LIMIT 500) a "
+         f"UNION ALL SELECT * FROM (SELECT * FROM transactions WHERE to_account = {hot} AND id > 0 "
+         f"AND created_at >= now() - interval '30 days' AND created_at < now() ORDER BY id LIMIT 500) b "
+         f"ORDER BY id LIMIT 500"),
+    ]
+
+
+def explain(db, scale):
+    plans = []
+    for title, sql in hot_queries(scale):
+        # Inside a transaction that is rolled back: the UPDATE and FOR UPDATE change nothing.
+        text = psql(f"BEGIN; EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}; ROLLBACK;", db, capture=True)
+        plans.append((title, sql, text))
+    return plans
+
+
+def plot(curve, path):
+    """p50 and p99 against connections, one panel per scenario, as an SVG."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is missing (pip install matplotlib): no plot", flush=True)
+        return False
+    matplotlib.rcParams["svg.hashsalt"] = "banking-bench"  # stable ids: diffs show real changes
+    fig, axes = plt.subplots(1, len(curve), figsize=(5 * len(curve), 3.8))
+    for ax, (name, points) in zip(axes, curve.items()):
+        cs = sorted(points)
+        for key, style in [("p50", "o-"), ("p99", "s--")]:
+            ax.plot(cs, [points[c][key] for c in cs], style, label=key)
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(cs, [str(c) for c in cs])
+        ax.set_xlabel("connections")
+        ax.set_ylabel("latency, ms")
+        ax.set_title(f"{name}, 10^6 customers, uniform")
+        ax.grid(True, alpha=0.3)
+        twin = ax.twinx()
+        twin.plot(cs, [points[c]["rps"] for c in cs], "^:", color="grey", label="requests/s")
+        twin.set_ylabel("requests/s", color="grey")
+        ax.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    return True
+
+
 def main():
     only = set(filter(None, os.environ.get("BENCH_SCENARIOS", "").split(",")))
     packages = {"wrk": "wrk", "pgbench": "postgresql-client", "psql": "postgresql-client",
@@ -186,127 +480,152 @@ def main():
     start_local_services()
     # Two builds: examples bring in dev-dependency features, which would change (and
     # rebuild) the product binaries if built in the same invocation.
-    run(["cargo", "build", "--release", "--locked", "-p", "api", "-p", "web", "--bins"], cwd=ROOT)
-    run(["cargo", "build", "--release", "--locked", "-p", "api", "--examples"], cwd=ROOT)
-    WORK.mkdir(parents=True, exist_ok=True)
+    if os.environ.get("BENCH_NO_BUILD") != "1":  # 1: the copies an earlier run made
+        run(["cargo", "build", "--release", "--locked", "-p", "api", "-p", "web", "--bins"], cwd=ROOT)
+        run(["cargo", "build", "--release", "--locked", "-p", "api", "--examples"], cwd=ROOT)
+        # cargo links the binaries into place again even when nothing was rebuilt.
+        (RELEASE / "examples").mkdir(parents=True, exist_ok=True)
+        for name in ["banking-api", "banking-web", "examples/hello_axum", "examples/bench_support"]:
+            shutil.copy2(TARGET / "release" / name, RELEASE / name)
+    password_hash = subprocess.run([RELEASE / "examples/bench_support", "password-hash"], check=True,
+                                   capture_output=True, text=True).stdout.strip()
+    os.environ["BENCH_PASSWORD_HASH"] = password_hash
 
-    psql("DROP DATABASE IF EXISTS banking_bench")
-    psql("CREATE DATABASE banking_bench")
-    db_url = f"{PG_BASE}/banking_bench"
-    prefix = f"bench{int(time.time())}:"
-    run([RELEASE / "examples/bench_seed"], env={**os.environ, "DATABASE_URL": db_url, "USERS": "10000"})
-
-    procs = []
-    api_env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": REDIS, "REDIS_KEY_PREFIX": prefix,
-               "BISCUIT_PRIVATE_KEY": KEY, "API_BIND": f"127.0.0.1:{API}", "METRICS_BIND": "127.0.0.1:0", "LOG_LEVEL": "warn",
-               "ENVIRONMENT": "production", "DATABASE_POOL_SIZE": os.environ.get("BENCH_POOL", "16")}
-    started = time.time()
-    api = subprocess.Popen([RELEASE / "banking-api"], env=api_env)
-    procs.append(api)
-    wait_ready(f"http://127.0.0.1:{API}/ready")
-    start_to_ready_ms = (time.time() - started) * 1000
-    web = subprocess.Popen([RELEASE / "banking-web"], env={**os.environ, "API_URL": f"http://127.0.0.1:{API}/graphql",
-                                                          "WEB_BIND": f"127.0.0.1:{WEB}", "METRICS_BIND": "127.0.0.1:0",
-                                                          "LOG_LEVEL": "warn"})
-    procs.append(web)
     hello = subprocess.Popen([RELEASE / "examples/hello_axum"], env={**os.environ, "BIND": f"127.0.0.1:{HELLO}"})
-    procs.append(hello)
-    wait_ready(f"http://127.0.0.1:{WEB}/healthz")
-    wait_ready(f"http://127.0.0.1:{HELLO}/")
-
+    runs = []
     try:
-        tokens = WORK / "tokens.txt"
-        with tokens.open("w") as f:
-            for n in range(0, 10000, 40):  # 250 customers spread over the 10,000
-                t = post_json(f"http://127.0.0.1:{API}/api/auth/login", {"username": f"bench{n}", "password": "bench-password"})["access_token"]
-                me = post_json(f"http://127.0.0.1:{API}/graphql", {"query": "{ accounts { id accountNumber } }"}, t)
-                a = me["data"]["accounts"][0]
-                f.write(f"{t} {a['id']} {a['accountNumber']}\n")
-
-        results, profiles, rss_after = {}, {}, {}
-        profiling = PROFILE and perf_usable()
-        if PROFILE and not profiling:
-            print("perf is missing or not permitted: no CPU profiles (apt-get install linux-perf)", flush=True)
-        pids = {api.pid: "api", web.pid: "web", hello.pid: "hello"}
-        # Baselines first, in the same run.
-        wrk(None, HELLO, WARMUP)
-        results["hello"] = wrk(None, HELLO, SECONDS)
-        wrk(["hello", str(tokens)], HELLO, WARMUP)
-        results["hello-scripted"] = wrk(["hello", str(tokens)], HELLO, SECONDS)
-        if profiling:
-            profiles["hello-scripted"] = profile(["hello", str(tokens)], HELLO, SECONDS, pids)
-        psql("DROP DATABASE IF EXISTS banking_pgbench")
-        psql("CREATE DATABASE banking_pgbench")
-        run(["pgbench", "-q", "-i", "-s", "10", f"{PG_BASE}/banking_pgbench"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        out = subprocess.run(["pgbench", "-c", str(CONNECTIONS), "-j", str(THREADS), "-T", str(SECONDS), "-M", "prepared",
-                              f"{PG_BASE}/banking_pgbench"], check=True, capture_output=True, text=True).stdout
-        tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
-        lat = re.search(r"latency average = ([\d.]+) ms", out)
-        results["pgbench"] = {"rps": tps, "p50": float(lat.group(1)) if lat else float("nan"), "p99": float("nan"),
-                              "requests": 0, "non2xx": 0, "socket_errors": 0, "errors": 0, "refusals": 0}
-
-        for name, port, _, _ in SCENARIOS:
-            if only and name not in only:
-                continue
-            wrk([name, str(tokens)], port, WARMUP)
-            results[name] = wrk([name, str(tokens)], port, SECONDS)
-            rss_after[name] = rss_peak_mib(api.pid)
-            print(name, results[name], f"api peak RSS so far {rss_after[name]:.1f} MiB", flush=True)
-            if profiling:
-                profiles[name] = profile([name, str(tokens)], port, SECONDS, pids)
-        rss = rss_peak_mib(api.pid)
+        wait_ready(f"http://127.0.0.1:{HELLO}/")
+        if SCALE_MODE:
+            # The large database first (its seeding is the long part, and needs no quiet).
+            prepare_database(LARGE, password_hash)
+        runs.append(measure(10_000, password_hash, only, ["uniform"], hello, set()))
+        if SCALE_MODE:
+            runs.append(measure(LARGE, password_hash, only, ["uniform", "zipf"], hello,
+                                {"sweep", "concurrency", "explain"}))
     finally:
-        stop_processes(procs)
+        stop_processes([hello])
+    if SCALE_MODE and os.environ.get("BENCH_KEEP_DB") != "1":
+        psql(f"DROP DATABASE IF EXISTS {database_name(LARGE)}")
+    write_report(runs)
 
-    write_report(results, rss, start_to_ready_ms, rss_after, profiles)
+
+def fmt_rps(r):
+    return f"{r['rps']:.0f}" if r else ""
 
 
-def write_report(results, rss, ready_ms, rss_after, profiles):
+def write_report(runs):
     cpu = "unknown"
     try:
         cpu = next(l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("model name"))
     except StopIteration:
         pass
+    small = runs[0]
+    large = runs[1] if len(runs) > 1 else None
+    columns = [(small, "uniform", "10^4 uniform")]
+    if large:
+        columns += [(large, "uniform", "10^6 uniform"), (large, "zipf", "10^6 Zipf")]
+    loads = ", ".join(f"{run['customers']:,} customers: {run['load']:.2f}" + ("" if run["quiet"] else " (never quiet)")
+                      for run in runs)
     lines = [
         "# Benchmarks",
         "",
-        f"Measured by `just bench` on {datetime.date.today().isoformat()}: {os.cpu_count()} cores ({cpu}), "
-        f"{platform.system()} {platform.release()}; wrk and pgbench share the machine with the services. "
-        f"{CONNECTIONS} connections, {SECONDS} s per scenario after a {WARMUP} s warm-up; 10,000 seeded customers, "
-        "requests spread over 250 of them; PostgreSQL 15 and Redis on the same machine; release builds.",
+        f"Measured by `just bench{'-scale' if large else ''}` on {datetime.date.today().isoformat()}: "
+        f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}; wrk and pgbench share the "
+        f"machine with the services. {CONNECTIONS} connections, {SECONDS} s per scenario after a {WARMUP} s warm-up; "
+        "PostgreSQL 15 and Redis on the same machine; release builds. Requests are spread over all seeded "
+        "customers: uniformly, or Zipf-skewed (customer of rank k with probability ~1/k). "
+        f"1-minute load average when measuring started: {loads}.",
         "",
-        "| scenario | requests/s | p50 ms | p99 ms | failed | business refusals | baseline | ratio | target | api peak RSS after, MiB |",
-        "|---|---:|---:|---:|---:|---:|---|---:|---|---:|",
     ]
+    for run in runs:
+        s = run["scale"]
+        lines.append(f"- **{s.customers:,} customers**: {s.describe()}; seeded in {run['seed_seconds']:.0f} s"
+                     f"{' (by an earlier run, reused)' if run['seed_reused'] else ''} (scripts/bench/seed.py); "
+                     f"a token for every customer minted and its session registered in {run['token_seconds']:.0f} s; "
+                     f"the deep history pages are 50-95% down accounts of {run['deep_total']:,} postings.")
+    lines += [""]
+    head = "| scenario | " + " | ".join(f"{label} req/s | p50 ms | p99 ms" for _, _, label in columns)
+    head += " | baseline | ratio | target |"
+    lines += [head, "|---|" + "---:|---:|---:|" * len(columns) + "---|---|---|"]
+    verdicts = []
     for name, _, baseline, target in [("hello", 0, None, None), ("hello-scripted", 0, "hello", None),
                                        ("pgbench", 0, None, None), *SCENARIOS]:
-        r = results.get(name)
-        if not r:
+        cells = []
+        ratios = []
+        for run, spread, label in columns:
+            r = run["results"].get(spread, {}).get(name)
+            if not r:
+                cells.append(" | | ")
+                continue
+            p99 = "" if r["p99"] != r["p99"] else f"{r['p99']:.2f}"
+            p50 = f"{r['p50']:.2f}" + (" (mean)" if r.get("p50_is_mean") else "")
+            failed = r["errors"] + r["non2xx"] + r["socket_errors"] - (r["refusals"] if r["non2xx"] else 0)
+            flag = f" ({max(failed, 0)} failed)" if failed > 0 else ""
+            cells.append(f"{r['rps']:.0f}{flag} | {p50} | {p99}")
+            base = run["results"][spread].get(baseline) if baseline else None
+            if base:
+                value = r["rps"] / base["rps"]
+                ratios.append(f"{value:.2f}")
+                if target:
+                    verdicts.append((f"{name} ≥ {target} × {baseline}, {label}", value >= target, f"{value:.2f}"))
+        if not any(c.strip(" |") for c in cells):
             continue
-        ratio = ""
-        verdict = ""
-        if baseline and baseline in results:
-            value = r["rps"] / results[baseline]["rps"]
-            ratio = f"{value:.2f}"
-            if baseline == "hello-scripted" and "hello" in results:
-                ratio += f" ({r['rps'] / results['hello']['rps']:.2f} vs. plain wrk)"
-            if target:
-                verdict = f"≥ {target} {'met' if value >= target else 'missed'}"
-        if name.startswith("accounts") and r["p99"] > 25:
-            verdict += " (p99 ≤ 25 ms missed)"
-        failed = r["errors"] + r["non2xx"] + r["socket_errors"] - (r["refusals"] if r["non2xx"] else 0)
-        label = {"hello": "baseline: trivial axum handler, plain wrk",
-                 "hello-scripted": "baseline: trivial axum handler, the scenarios' wrk script",
-                 "pgbench": "baseline: pgbench tpcb-like (TPS)"}.get(name, name)
-        p99 = "" if r["p99"] != r["p99"] else f"{r['p99']:.2f}"
-        after = f"{rss_after[name]:.1f}" if name in rss_after else ""
-        lines.append(f"| {label} | {r['rps']:.0f} | {r['p50']:.2f} | {p99} | {max(failed, 0)} | {r['refusals']} | {baseline or ''} | {ratio} | {verdict} | {after} |")
-    lines += [
-        "",
-        f"- api peak RSS under load (VmHWM): **{rss:.1f} MiB** (target ≤ 64 MiB: {'met' if rss <= 64 else 'missed'})",
-        f"- api start to `/ready` on a migrated database: **{ready_ms:.0f} ms** (target ≤ 1000 ms: {'met' if ready_ms <= 1000 else 'missed'})",
-        "",
-    ]
+        target_text = f"≥ {target}" if target else ""
+        lines.append(f"| {LABELS.get(name, name)} | " + " | ".join(cells) + f" | {baseline or ''} | {' / '.join(ratios)} | {target_text} |")
+    lines += [""]
+    if large:
+        u = large["results"]["uniform"]
+        acc = u.get("accounts-graphql")
+        if acc:
+            verdicts.append(("accounts p99 ≤ 10 ms at 10^6 uniform (GraphQL)", acc["p99"] <= 10, f"{acc['p99']:.2f} ms"))
+        if u.get("accounts-rest"):
+            verdicts.append(("accounts p99 ≤ 10 ms at 10^6 uniform (REST)", u["accounts-rest"]["p99"] <= 10,
+                             f"{u['accounts-rest']['p99']:.2f} ms"))
+        if u.get("history-deep") and u.get("history-first"):
+            ratio = u["history-deep"]["p99"] / u["history-first"]["p99"]
+            verdicts.append(("history deep page p99 ≤ 2 × first page p99 at 10^6", ratio <= 2,
+                             f"{u['history-deep']['p99']:.2f} / {u['history-first']['p99']:.2f} ms = {ratio:.2f}"))
+        verdicts.append(("api peak RSS ≤ 128 MiB after serving every one of 10^6 customers", large["api_rss"] <= 128,
+                         f"{large['api_rss']:.1f} MiB"))
+        verdicts.append(("web peak RSS ≤ 64 MiB", large["web_rss"] <= 64, f"{large['web_rss']:.1f} MiB"))
+    lines += ["## Targets", "", "| target | measured | |", "|---|---|---|"]
+    lines += [f"| {what} | {value} | {'met' if ok else 'missed'} |" for what, ok, value in verdicts]
+    lines += [""]
+    lines += ["## Memory", ""]
+    for run in runs:
+        lines.append(f"- {run['customers']:,} customers: api peak RSS (VmHWM) **{run['api_rss']:.1f} MiB**, "
+                     f"web **{run['web_rss']:.1f} MiB**; api start to `/ready` {run['ready_ms']:.0f} ms.")
+    if large and large.get("sweep"):
+        sw = large["sweep"]
+        lines.append(f"- The sweep at {large['customers']:,}: `accounts` over GraphQL for every customer in turn, "
+                     f"{sw['requests']:,} requests in {sw['seconds']} s ({sw['rps']:.0f}/s, p99 {sw['p99']:.2f} ms), so each "
+                     f"of the {large['customers']:,} customers was served at least "
+                     f"{'once' if sw['requests'] >= large['customers'] else 'partly (too few requests!)'}; then the dashboard "
+                     f"for {large['sweep_dashboard']['requests']:,} customers in turn through the web.")
+    lines.append("- At the default cache sizes (docs/benchmarks-notes.md, \"Bounded memory\"): near cache "
+                 "`NEAR_CACHE_MIB=16`, verified tokens `TOKEN_CACHE_ENTRIES=10000`, sessions seen alive and "
+                 "recently touched `SESSION_CACHE_ENTRIES=20000` each.")
+    lines.append("")
+    if large and large.get("concurrency"):
+        if plot(large["concurrency"], ROOT / "docs/benchmarks-concurrency.svg"):
+            lines += ["## Latency against concurrency", "",
+                      f"![p50 and p99 against connections](benchmarks-concurrency.svg)", ""]
+        lines += ["| connections | " + " | ".join(f"{n} req/s | p50 | p99" for n in large["concurrency"]) + " |",
+                  "|---:|" + "---:|---:|---:|" * len(large["concurrency"])]
+        for c in CONCURRENCY:
+            cells = []
+            for n, points in large["concurrency"].items():
+                r = points.get(c)
+                cells.append(f"{r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f}" if r else " | | ")
+            lines.append(f"| {c} | " + " | ".join(cells) + " |")
+        lines.append("")
+    if large and large.get("explain"):
+        lines += ["## The hot queries at 10^7 postings", "",
+                  f"`EXPLAIN (ANALYZE, BUFFERS)` on the seeded database ({large['scale'].describe()}), each in a "
+                  "transaction rolled back. Account 1 is a hot account.", ""]
+        for title, sql, plan in large["explain"]:
+            lines += [f"**{title}**", "", "```sql", sql, "```", "", "```", plan, "```", ""]
+    profiles = small["profiles"]
     if profiles:
         lines += ["## Where the CPU goes", "",
                   "One more run of each scenario under `perf record -a -e cpu-clock` (499 Hz, the whole machine): "
@@ -325,6 +644,7 @@ def write_report(results, rss, ready_ms, rss_after, profiles):
     if notes.exists():
         lines += [notes.read_text()]
     (ROOT / "docs/benchmarks.md").write_text("\n".join(lines) + "\n")
+    (WORK / "results.json").write_text(json.dumps(runs, default=lambda o: o.__dict__, indent=1))
     print("\n".join(lines))
 
 

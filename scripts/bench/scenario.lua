@@ -1,11 +1,17 @@
--- One wrk script for every api scenario; SCENARIO picks the request.
---   wrk -s scenario.lua -- <scenario> <tokens file>
--- Each request goes out as a different customer (round robin over tokens.txt); each
--- transfer carries its own idempotency key, between random pairs.
+-- One wrk script for every scenario; the arguments pick the request and the customers.
+--   wrk -s scenario.lua URL -- <scenario> <tokens file> <spread> <threads> [deep file] [from] [to]
+-- tokens file: `token account_id account_number` per customer (scripts/bench/run.py mints
+-- them). spread: `uniform` (each request a customer drawn uniformly from all of them),
+-- `zipf` (customer of rank k with probability ~ 1/k, ranks scattered over the file), or
+-- `sweep` (every customer in turn, so a run of N requests serves N distinct customers).
+-- deep file: `token account_id cursor` lines, cursors deep in the hot accounts' history.
+-- Each transfer carries its own idempotency key, between random pairs.
 
-local scenario, tokens_path
-local rows = {}
-local counter = 0
+local scenario, spread, nthreads
+local tokens, ids, numbers = {}, {}, {}
+local deep = {}
+local from_date, to_date
+local counter, sweep = 0, 0
 errors, refusals = 0, 0  -- globals: done() reads them from each thread
 local threads = {}
 local thread_id = 0
@@ -18,12 +24,50 @@ end
 
 function init(args)
   scenario = args[1]
-  tokens_path = args[2]
-  for line in io.lines(tokens_path) do
+  spread = args[3] or "uniform"
+  nthreads = tonumber(args[4] or "1")
+  -- Parallel arrays: a million customers' rows as tables would cost twice the memory.
+  for line in io.lines(args[2]) do
     local token, id, number = line:match("^(%S+)%s+(%S+)%s+(%S+)$")
-    if token then rows[#rows + 1] = { token = token, id = id, number = number } end
+    if token then
+      tokens[#tokens + 1] = token
+      ids[#ids + 1] = id
+      numbers[#numbers + 1] = number
+    end
   end
+  if args[5] and args[5] ~= "-" then
+    for line in io.lines(args[5]) do
+      local token, id, cursor = line:match("^(%S+)%s+(%S+)%s+(%S+)$")
+      if token then deep[#deep + 1] = { token = token, id = id, cursor = cursor } end
+    end
+  end
+  from_date, to_date = args[6], args[7]
   math.randomseed(os.time() + (tid or 0) * 7919)
+end
+
+-- The index of the next customer.
+local function pick()
+  local n = #tokens
+  if spread == "zipf" then
+    -- floor((n+1)^u) for uniform u is k with probability ln((k+1)/k) / ln(n+1) ~ 1/(k ln n):
+    -- Zipf with exponent 1. Ranks are scattered over the file (7919 is prime to n), so the
+    -- busiest customers are not the seeded hot accounts.
+    local k = math.floor((n + 1) ^ math.random())
+    if k > n then k = n end
+    if k < 1 then k = 1 end
+    return ((k - 1) * 7919) % n + 1
+  elseif spread == "sweep" then
+    sweep = sweep + 1
+    return ((sweep - 1) * nthreads + (tid or 0)) % n + 1
+  end
+  return math.random(n)
+end
+
+local function other_than(i)
+  local n = #tokens
+  local j = math.random(n - 1)
+  if j >= i then j = j + 1 end
+  return j
 end
 
 local function gql(token, body)
@@ -33,58 +77,71 @@ local function gql(token, body)
   }, body)
 end
 
+local function transfer_graphql(i, key)
+  local j = other_than(i)
+  return gql(tokens[i], string.format(
+    '{"query":"mutation($i: TransferInput!) { transfer(input: $i) { id } }","variables":{"i":{"fromAccountId":"%s","toAccountNumber":"%s","amount":"0.01","idempotencyKey":"%s"}}}',
+    ids[i], numbers[j], key))
+end
+
+local function history(token, id, after)
+  local cursor = after and string.format(', after: \\"%s\\"', after) or ""
+  return gql(token, string.format(
+    '{"query":"{ transactions(accountId: \\"%s\\", first: 20%s) { edges { node { id amount description createdAt fromAccountNumber toAccountNumber } } pageInfo { hasNextPage endCursor } } }"}',
+    id, cursor))
+end
+
 function request()
   counter = counter + 1
-  local me = rows[math.random(#rows)]
+  local i = pick()
+  local token = tokens[i]
   if scenario == "hello" then
     -- The trivial handler, asked the way the api scenarios ask (a customer's token,
     -- every response read by response() below): the HTTP stack's limit with this
     -- driver's own per-request cost included.
-    return wrk.format("GET", "/", { ["Authorization"] = "Bearer " .. me.token })
+    return wrk.format("GET", "/", { ["Authorization"] = "Bearer " .. token })
   elseif scenario == "accounts-graphql" then
-    return gql(me.token, '{"query":"{ accounts { id accountNumber type balance } }"}')
+    return gql(token, '{"query":"{ accounts { id accountNumber type balance } }"}')
   elseif scenario == "accounts-rest" then
-    return wrk.format("GET", "/api/accounts", { ["Authorization"] = "Bearer " .. me.token })
+    return wrk.format("GET", "/api/accounts", { ["Authorization"] = "Bearer " .. token })
   elseif scenario == "me" then
-    return gql(me.token, '{"query":"{ me { id username email } }"}')
-  elseif scenario == "transfer-graphql" or scenario == "transfer-rest" then
-    local other = rows[math.random(#rows)]
-    while other.id == me.id do other = rows[math.random(#rows)] end
-    local key = string.format("bench-%d-%d-%d", tid or 0, counter, math.random(1e9))
-    if scenario == "transfer-rest" then
-      return wrk.format("POST", "/api/transactions", {
-        ["Content-Type"] = "application/json",
-        ["Authorization"] = "Bearer " .. me.token,
-        ["Idempotency-Key"] = key,
-      }, string.format('{"from_account":%s,"to_account":%s,"amount":"0.01"}', me.id, other.id))
-    end
-    return gql(me.token, string.format(
-      '{"query":"mutation($i: TransferInput!) { transfer(input: $i) { id } }","variables":{"i":{"fromAccountId":"%s","toAccountNumber":"%s","amount":"0.01","idempotencyKey":"%s"}}}',
-      me.id, other.number, key))
+    return gql(token, '{"query":"{ me { id username email } }"}')
+  elseif scenario == "transfer-graphql" then
+    return transfer_graphql(i, string.format("bench-%d-%d-%d", tid or 0, counter, math.random(1e9)))
+  elseif scenario == "transfer-rest" then
+    local j = other_than(i)
+    return wrk.format("POST", "/api/transactions", {
+      ["Content-Type"] = "application/json",
+      ["Authorization"] = "Bearer " .. token,
+      ["Idempotency-Key"] = string.format("bench-%d-%d-%d", tid or 0, counter, math.random(1e9)),
+    }, string.format('{"from_account":%s,"to_account":%s,"amount":"0.01"}', ids[i], ids[j]))
+  elseif scenario == "history-first" then
+    return history(token, ids[i], nil)
+  elseif scenario == "history-deep" then
+    local d = deep[math.random(#deep)]
+    return history(d.token, d.id, d.cursor)
+  elseif scenario == "statement" then
+    return wrk.format("GET", string.format("/api/accounts/%s/statement.csv?from=%s&to=%s", ids[i], from_date, to_date),
+      { ["Authorization"] = "Bearer " .. token })
   elseif scenario == "login" then
-    local n = math.random(0, 9999)
+    local n = math.random(0, math.min(#tokens, 10000) - 1)
     return wrk.format("POST", "/api/auth/login", { ["Content-Type"] = "application/json" },
       string.format('{"username":"bench%d","password":"bench-password"}', n))
   elseif scenario == "dashboard" then
-    return wrk.format("GET", "/", { ["Cookie"] = "bank_session=" .. me.token })
+    return wrk.format("GET", "/", { ["Cookie"] = "bank_session=" .. token })
   elseif scenario == "mixed" then
     -- A customer's visit, as a weighted mix: look at accounts and history most, pay
     -- sometimes, sign in now and then.
     local r = math.random(100)
     if r <= 10 then
       return wrk.format("POST", "/api/auth/login", { ["Content-Type"] = "application/json" },
-        string.format('{"username":"bench%d","password":"bench-password"}', math.random(0, 9999)))
+        string.format('{"username":"bench%d","password":"bench-password"}', math.random(0, math.min(#tokens, 10000) - 1)))
     elseif r <= 50 then
-      return gql(me.token, '{"query":"{ me { username accounts { id accountNumber type balance transactions(first: 5) { edges { node { amount fromAccountNumber toAccountNumber createdAt } } } } } }"}')
+      return gql(token, '{"query":"{ me { username accounts { id accountNumber type balance transactions(first: 5) { edges { node { amount fromAccountNumber toAccountNumber createdAt } } } } } }"}')
     elseif r <= 75 then
-      return gql(me.token, string.format('{"query":"{ transactions(accountId: \\"%s\\", first: 20) { edges { node { id amount description createdAt } } pageInfo { hasNextPage endCursor } } }"}', me.id))
+      return history(token, ids[i], nil)
     else
-      local other = rows[math.random(#rows)]
-      while other.id == me.id do other = rows[math.random(#rows)] end
-      local key = string.format("mix-%d-%d-%d", tid or 0, counter, math.random(1e9))
-      return gql(me.token, string.format(
-        '{"query":"mutation($i: TransferInput!) { transfer(input: $i) { id } }","variables":{"i":{"fromAccountId":"%s","toAccountNumber":"%s","amount":"0.01","idempotencyKey":"%s"}}}',
-        me.id, other.number, key))
+      return transfer_graphql(i, string.format("mix-%d-%d-%d", tid or 0, counter, math.random(1e9)))
     end
   end
   return wrk.format("GET", "/")

@@ -51,7 +51,11 @@ impl Auth {
     ) -> Auth {
         Auth {
             keys: Arc::new(keys),
-            sessions: Sessions::new(cache.clone(), config.session_ttl),
+            sessions: Sessions::new(
+                cache.clone(),
+                config.session_ttl,
+                config.cache_sizes.session_entries,
+            ),
             throttle: LoginThrottle::new(cache, config.login_throttle.clone()),
             token_ttl: config.token_ttl,
             metrics,

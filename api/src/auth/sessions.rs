@@ -32,12 +32,14 @@ fn key(session_id: &str) -> String {
 }
 
 impl Sessions {
-    pub fn new(cache: Arc<dyn Cache>, idle_ttl: Duration) -> Sessions {
+    /// `remembered`: how many sessions seen alive are kept for the read grace (the
+    /// busiest ones; a session not among them simply gets no grace).
+    pub fn new(cache: Arc<dyn Cache>, idle_ttl: Duration, remembered: u64) -> Sessions {
         Sessions {
             cache,
             idle_ttl,
             recently_alive: moka::future::Cache::builder()
-                .max_capacity(100_000)
+                .max_capacity(remembered)
                 .time_to_live(READ_GRACE.min(idle_ttl))
                 .build(),
         }

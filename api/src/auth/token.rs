@@ -46,7 +46,8 @@ pub struct TokenKeys {
     verified: moka::sync::Cache<String, (Claims, SystemTime)>,
 }
 
-/// How many verified session tokens are remembered.
+/// How many verified session tokens are remembered unless [`TokenKeys::remembering`]
+/// says otherwise.
 const VERIFIED_CAPACITY: u64 = 10_000;
 
 impl TokenKeys {
@@ -63,9 +64,16 @@ impl TokenKeys {
     fn with_root(root: KeyPair) -> TokenKeys {
         TokenKeys {
             root,
-            verified: moka::sync::Cache::builder()
-                .max_capacity(VERIFIED_CAPACITY)
-                .build(),
+            verified: verified_cache(VERIFIED_CAPACITY),
+        }
+    }
+
+    /// Remembers at most `entries` verified tokens (the most used; others are verified
+    /// again when they come back): a bound however many customers are signed in.
+    pub fn remembering(self, entries: u64) -> TokenKeys {
+        TokenKeys {
+            root: self.root,
+            verified: verified_cache(entries),
         }
     }
 
@@ -151,6 +159,10 @@ impl TokenKeys {
         Biscuit::from_base64(token, self.root.public())
             .map_err(|_| Error::Unauthenticated("the token is not valid"))
     }
+}
+
+fn verified_cache(entries: u64) -> moka::sync::Cache<String, (Claims, SystemTime)> {
+    moka::sync::Cache::builder().max_capacity(entries).build()
 }
 
 /// The claims, and the expiry the authority block states (tokens minted before it was
@@ -295,5 +307,22 @@ mod tests {
             keys.verify(&read_only, Operation::Write),
             Err(Error::Forbidden(_))
         ));
+    }
+
+    #[test]
+    fn remembered_tokens_stay_within_their_bound() {
+        let keys = TokenKeys::generate().remembering(50);
+        for user in 0..300 {
+            let token = keys
+                .mint(UserId(user), &format!("s-{user}"), later(60))
+                .expect("mint");
+            assert!(keys.verify(&token, Operation::Read).is_ok());
+        }
+        keys.verified.run_pending_tasks();
+        assert!(
+            keys.verified.entry_count() <= 50,
+            "{} remembered",
+            keys.verified.entry_count()
+        );
     }
 }

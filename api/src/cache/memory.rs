@@ -4,7 +4,7 @@ use moka::Expiry;
 use moka::future::Cache as Moka;
 use moka::ops::compute::{CompResult, Op};
 
-use super::{Cache, CacheError, Freshness};
+use super::{Cache, CacheError, CacheSizes, Freshness, weight};
 
 #[derive(Clone)]
 struct Entry {
@@ -30,16 +30,20 @@ impl Expiry<String, Entry> for PerEntryExpiry {
     }
 }
 
-/// The in-process cache of the all-in-one mode (moka): bounded, with per-key expiry.
+/// The in-process cache of the all-in-one mode (moka): bounded in bytes, with per-key expiry.
 pub struct MemoryCache {
     entries: Moka<String, Entry>,
 }
 
 impl MemoryCache {
-    pub fn new(max_entries: u64) -> MemoryCache {
+    /// Holds at most `max_bytes` of keys and values (as [`weight`] counts them); past
+    /// that the least useful entries go, sessions among them (a customer then signs in
+    /// again): size it for the sessions the all-in-one serves at once.
+    pub fn new(max_bytes: u64) -> MemoryCache {
         MemoryCache {
             entries: Moka::builder()
-                .max_capacity(max_entries)
+                .max_capacity(max_bytes)
+                .weigher(|key: &String, entry: &Entry| weight(key.len() + entry.value.len()))
                 .expire_after(PerEntryExpiry)
                 .build(),
         }
@@ -53,7 +57,7 @@ impl MemoryCache {
 
 impl Default for MemoryCache {
     fn default() -> Self {
-        MemoryCache::new(100_000)
+        MemoryCache::new(CacheSizes::default().memory_bytes)
     }
 }
 

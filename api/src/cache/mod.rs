@@ -16,6 +16,45 @@ pub use memory::MemoryCache;
 pub use reads::CachedReads;
 pub use redis::RedisCache;
 
+/// How much each in-process cache may hold. Every one is bounded by these, never by the
+/// number of customers: a replica that has served a million customers holds no more
+/// than one that has served a thousand (docs/benchmarks.md measures it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheSizes {
+    /// The near cache's local copies of sessions, generations and cached reads, in bytes
+    /// (`NEAR_CACHE_MIB`): a quarter for sessions, the rest for cached reads.
+    pub near_bytes: u64,
+    /// Verified session tokens remembered, so a repeat skips the signature check
+    /// (`TOKEN_CACHE_ENTRIES`; each ~0.5 KiB).
+    pub token_entries: u64,
+    /// Sessions seen alive (the read grace while Redis is unreachable) and sessions whose
+    /// idle timer this replica restarted lately, each (`SESSION_CACHE_ENTRIES`).
+    pub session_entries: u64,
+    /// The all-in-one's in-process cache (no Redis), in bytes (`MEMORY_CACHE_MIB`).
+    pub memory_bytes: u64,
+}
+
+pub const MIB: u64 = 1024 * 1024;
+
+impl Default for CacheSizes {
+    fn default() -> Self {
+        CacheSizes {
+            near_bytes: 16 * MIB,
+            token_entries: 10_000,
+            session_entries: 20_000,
+            memory_bytes: 32 * MIB,
+        }
+    }
+}
+
+/// The weight of one cached entry: its bytes plus what the map spends on it besides
+/// (moka's node, the key's and value's heap headers), so a budget in bytes holds for
+/// many small entries too.
+pub(crate) fn weight(bytes: usize) -> u32 {
+    const PER_ENTRY: usize = 160;
+    u32::try_from(bytes.saturating_add(PER_ENTRY)).unwrap_or(u32::MAX)
+}
+
 /// The cache could not be reached or answered nonsense. Callers decide whether that
 /// fails closed (sessions, throttling) or falls back to the database (reads).
 #[derive(Debug, thiserror::Error)]

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use super::keys::NEAR_CACHED;
 use super::locator::Locator;
+use super::weight;
 
 use bb8_redis::redis::{
     self, AsyncConnectionConfig, ErrorKind, ProtocolVersion, PushInfo, PushKind, Role,
@@ -27,7 +28,6 @@ use bb8_redis::redis::{
 /// Local copies are also dropped after this long, whatever Redis says: a bound on memory
 /// and on the harm of a bug, not a correctness mechanism.
 const LOCAL_TTL: Duration = Duration::from_secs(60);
-const CAPACITY: u64 = 200_000;
 /// How often the tracking connection proves it is alive, and how long it may take.
 const HEARTBEAT: Duration = Duration::from_secs(1);
 const HEARTBEAT_TIMEOUT: Duration = Duration::from_millis(500);
@@ -61,15 +61,31 @@ pub struct NearCache {
     invalidations: [AtomicU64; BUCKETS],
 }
 
+impl Versioned {
+    fn bytes(&self) -> usize {
+        self.generation.len()
+            + self
+                .values
+                .iter()
+                .map(|(prefix, value)| prefix.len() + value.len() + 48)
+                .sum::<usize>()
+    }
+}
+
 impl NearCache {
-    pub fn new() -> NearCache {
+    /// Holds at most `max_bytes` (as [`weight`] counts them): a quarter for sessions, the
+    /// rest for generations and the reads cached under them. Past that, the least useful
+    /// entries go (moka's TinyLFU), and a read asks Redis again.
+    pub fn new(max_bytes: u64) -> NearCache {
         NearCache {
             plain: moka::sync::Cache::builder()
-                .max_capacity(CAPACITY)
+                .max_capacity(max_bytes / 4)
+                .weigher(|key: &String, value: &String| weight(key.len() + value.len()))
                 .time_to_live(LOCAL_TTL)
                 .build(),
             versioned: moka::sync::Cache::builder()
-                .max_capacity(CAPACITY)
+                .max_capacity(max_bytes - max_bytes / 4)
+                .weigher(|key: &String, value: &Arc<Versioned>| weight(key.len() + value.bytes()))
                 .time_to_live(LOCAL_TTL)
                 .build(),
             live: AtomicBool::new(false),
@@ -274,5 +290,46 @@ pub struct TrackerHandle(pub tokio::task::AbortHandle);
 impl Drop for TrackerHandle {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// However many distinct customers pass through, the local copies stay within the
+    /// byte budget (sessions and cached reads alike), and what is kept is still served.
+    #[test]
+    fn a_million_distinct_keys_stay_within_the_byte_budget() {
+        let budget = 2 * super::super::MIB;
+        let near = NearCache::new(budget);
+        near.set_live(true);
+        let account_json = "x".repeat(300);
+        for user in 0..1_000_000u64 {
+            let session = format!("banking:abc:session:{user:032x}");
+            near.put(near.ticket(&session), &session, user.to_string());
+            if user % 4 == 0 {
+                let generation = format!("banking:abc:gen:{user}");
+                near.put_versioned(
+                    near.ticket(&generation),
+                    &generation,
+                    &format!("banking:abc:accounts:{user}:"),
+                    "7".into(),
+                    account_json.clone(),
+                );
+            }
+        }
+        near.plain.run_pending_tasks();
+        near.versioned.run_pending_tasks();
+        let used = near.plain.weighted_size() + near.versioned.weighted_size();
+        assert!(used <= budget, "{used} bytes held, budget {budget}");
+        assert!(
+            near.plain.entry_count() > 1_000,
+            "the budget is used, not starved: {} sessions",
+            near.plain.entry_count()
+        );
+        let last = format!("banking:abc:session:{:032x}", 999_999u64);
+        near.put(near.ticket(&last), &last, "999999".into());
+        assert_eq!(near.get(&last).as_deref(), Some("999999"));
     }
 }

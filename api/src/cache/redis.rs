@@ -9,7 +9,7 @@ use bb8_redis::redis::{
 
 use super::locator::Locator;
 use super::near::{NearCache, TrackerHandle, track};
-use super::{Cache, CacheError, Freshness, keys};
+use super::{Cache, CacheError, CacheSizes, Freshness, keys};
 
 /// Every Redis call gives up after this long: a slow or dead Redis must turn into a
 /// fallback or a clear UNAVAILABLE quickly, never into a hung request.
@@ -168,17 +168,28 @@ pub struct RedisCache {
 }
 
 impl RedisCache {
-    /// Redis at `url`, which is the master. See [`RedisCache::with_locator`].
+    /// Redis at `url`, which is the master, with the default local sizes. See
+    /// [`RedisCache::with_locator`].
     pub fn new(url: &str, prefix: &str, max_connections: u32) -> Result<RedisCache, CacheError> {
         let locator = Locator::new(url, &[], "").map_err(|e| CacheError(e.to_string()))?;
-        Ok(RedisCache::with_locator(locator, prefix, max_connections))
+        Ok(RedisCache::with_locator(
+            locator,
+            prefix,
+            max_connections,
+            CacheSizes::default(),
+        ))
     }
 
     /// Builds the pool without waiting for Redis: the api starts (and reports the cache
     /// as down in `/health`) even when Redis is not there yet. Every connection, pooled or
     /// the invalidation tracker's, goes to the master `locator` names when it is made.
     /// Must be called within the Tokio runtime, which runs the invalidation tracker.
-    pub fn with_locator(locator: Locator, prefix: &str, max_connections: u32) -> RedisCache {
+    pub fn with_locator(
+        locator: Locator,
+        prefix: &str,
+        max_connections: u32,
+        sizes: CacheSizes,
+    ) -> RedisCache {
         let era = Arc::new(AtomicU64::new(0));
         let read_era = locator.follows_sentinels().then(|| {
             (
@@ -198,7 +209,7 @@ impl RedisCache {
             .connection_timeout(CALL_TIMEOUT)
             .retry_connection(false)
             .build_unchecked(manager);
-        let near = Arc::new(NearCache::new());
+        let near = Arc::new(NearCache::new(sizes.near_bytes));
         let tracker = tokio::spawn(track(Arc::downgrade(&near), locator, prefix.to_owned()));
         RedisCache {
             pool,
@@ -206,7 +217,7 @@ impl RedisCache {
             prefix: prefix.to_owned(),
             near,
             touched: moka::sync::Cache::builder()
-                .max_capacity(200_000)
+                .max_capacity(sizes.session_entries)
                 .time_to_live(MAX_TOUCH_INTERVAL)
                 .build(),
             _tracker: TrackerHandle(tracker.abort_handle()),

@@ -63,12 +63,29 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
 
 pub fn schema(services: Services) -> BankSchema {
     // The guard first: nothing parses or validates a document it has not let through.
-    let mut builder = builder()
+    let builder = builder()
         .extension(guard::DocumentGuard::new(builder().finish().names()))
         .extension(spans::ResolverSpans)
-        .extension(documents::DocumentCache::new())
-        // Account numbers never change once issued, so the loader remembers them across
-        // requests: a dashboard's counterparties usually cost no query at all.
+        .extension(documents::DocumentCache::new());
+    with_services(builder, services).finish()
+}
+
+/// The same schema without extensions, validating only what bounds the work (complexity
+/// and depth, which depend on the variables; fragment cycles), for requests identical to
+/// one the full schema let through (`graphql_http/trusted.rs` says why that is safe).
+/// Without extensions async-graphql resolves fields on its fast path.
+pub fn trusted_schema(services: Services) -> BankSchema {
+    let builder = builder().validation_mode(async_graphql::ValidationMode::Fast);
+    with_services(builder, services).finish()
+}
+
+fn with_services(
+    builder: SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot>,
+    services: Services,
+) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    // Account numbers never change once issued, so the loader remembers them across
+    // requests: a dashboard's counterparties usually cost no query at all.
+    let mut builder = builder
         .data(DataLoader::with_cache(
             loaders::AccountNumbers(services.ledger.clone()),
             tokio::spawn,
@@ -78,7 +95,7 @@ pub fn schema(services: Services) -> BankSchema {
     if !services.config.introspection {
         builder = builder.disable_introspection();
     }
-    builder.finish()
+    builder
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.

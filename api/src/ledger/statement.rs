@@ -4,9 +4,10 @@
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Utc};
 use entities::transactions;
-use sea_orm::sea_query::{Condition, Expr};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
+use super::history::{Keyset, postings};
 use super::{Account, AccountId, Error, Input, Ledger, Transaction, UserId};
 
 use banking_common::rules::holdings::STATEMENT_MAX_DAYS as MAX_PERIOD_DAYS;
@@ -127,15 +128,14 @@ impl Statement {
             return Ok(None);
         }
         let account = self.account.id;
-        let rows = transactions::Entity::find()
-            .filter(involving(account))
-            .filter(transactions::Column::CreatedAt.gte(self.period.start()))
-            .filter(transactions::Column::CreatedAt.lt(self.period.end()))
-            .filter(transactions::Column::Id.gt(self.after))
-            .order_by_asc(transactions::Column::Id)
-            .limit(PAGE)
-            .all(self.ledger.db())
-            .await?;
+        let rows = postings(
+            self.ledger.db(),
+            account,
+            Keyset::After(self.after),
+            Some((self.period.start(), self.period.end())),
+            PAGE,
+        )
+        .await?;
         if (rows.len() as u64) < PAGE {
             self.finished = true;
         }
@@ -178,12 +178,6 @@ impl Statement {
         }
         Ok(Some(lines))
     }
-}
-
-fn involving(account: AccountId) -> Condition {
-    Condition::any()
-        .add(transactions::Column::FromAccount.eq(account))
-        .add(transactions::Column::ToAccount.eq(account))
 }
 
 impl Ledger {

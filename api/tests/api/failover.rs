@@ -432,6 +432,7 @@ async fn redis_master_killed_and_sentinels_promote_the_replica_under_16_clients(
         Locator::new(url, &group.sentinels(), MASTER_NAME).expect("locator"),
         "failover-watch:",
         2,
+        api::cache::CacheSizes::default(),
     );
     let started = Instant::now();
     while !watcher.is_tracking() {

@@ -322,6 +322,81 @@ async fn history_is_newest_first_in_cursor_pages_for_the_owner_only() {
     }
 }
 
+/// The history pages (read from the two direction indexes and merged, `ledger/history.rs`)
+/// are exactly the pages of the plain query they replaced: every posting into or out of
+/// the account, `from_account = $1 OR to_account = $1`, newest first, cut at the cursor.
+#[tokio::test]
+async fn history_pages_are_the_pages_of_one_query_over_both_directions() {
+    use entities::transactions;
+    use sea_orm::sea_query::Condition;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+    for backend in backends() {
+        let (ledger, _db) = ledger(backend).await;
+        let alice = customer(&ledger, "alice").await;
+        let bob = customer(&ledger, "bob").await;
+        let carol = customer(&ledger, "carol").await;
+        let mut accounts = Vec::new();
+        for user in [&alice, &bob, &carol] {
+            let account = ledger.accounts(user.id).await.expect("accounts")[0].clone();
+            deposit(&ledger, user, account.id, "1000.00").await;
+            accounts.push((user.clone(), account));
+        }
+        // Payments in every direction, in a random order, so each account's postings
+        // interleave sent and received.
+        let mut rng = rand::thread_rng();
+        for i in 0..60 {
+            let from = rng.gen_range(0..3);
+            let to = (from + rng.gen_range(1..3)) % 3;
+            let (payer, source) = &accounts[from];
+            ledger
+                .transfer(
+                    payer.id,
+                    transfer_to(source.id, &accounts[to].1.number, "1.00", &format!("k-{i}")),
+                )
+                .await
+                .expect("transfer");
+        }
+        for (user, account) in &accounts {
+            let expected: Vec<i64> = transactions::Entity::find()
+                .filter(
+                    Condition::any()
+                        .add(transactions::Column::FromAccount.eq(account.id.0))
+                        .add(transactions::Column::ToAccount.eq(account.id.0)),
+                )
+                .order_by_desc(transactions::Column::Id)
+                .all(ledger.db())
+                .await
+                .expect("plain query")
+                .into_iter()
+                .map(|t| t.id)
+                .collect();
+            assert!(expected.len() > 10, "a history of some length");
+            for size in [1, 3, 7, 20, 100] {
+                let mut pages = Vec::new();
+                let mut after = None;
+                loop {
+                    let page = ledger
+                        .history(user.id, account.id, size, after)
+                        .await
+                        .expect("page");
+                    pages.push(page.items.iter().map(|t| t.id).collect::<Vec<_>>());
+                    if !page.has_next_page {
+                        break;
+                    }
+                    after = page.items.last().map(api::ledger::HistoryPage::cursor_of);
+                }
+                let want: Vec<Vec<i64>> = expected
+                    .chunks(size as usize)
+                    .map(<[i64]>::to_vec)
+                    .collect();
+                assert_eq!(pages, want, "{backend:?}, pages of {size}");
+            }
+        }
+        testkit::assert_ledger_sound(&ledger).await;
+    }
+}
+
 #[tokio::test]
 async fn concurrent_random_transfers_keep_the_invariant() {
     for backend in backends() {

@@ -150,3 +150,43 @@ async fn a_document_validated_once_is_still_refused_when_its_variables_make_it_t
         assert_eq!(error_code(&broken), Some("BAD_USER_INPUT"), "{broken}");
     }
 }
+
+/// The trusted path (`graphql_http/trusted.rs`): a query identical to one the full schema
+/// let through runs without extensions. It answers exactly as the full path did, each
+/// caller still gets only their own data (the token is no part of what is trusted), a
+/// caller without a token is still refused, and other variables are checked afresh.
+#[tokio::test]
+async fn a_query_run_on_the_trusted_path_answers_as_the_full_schema_did() {
+    let app = TestApp::spawn(Backend::Sqlite, CacheKind::Memory).await;
+    let alice = app.customer("alice").await;
+    let bob = app.customer("bob").await;
+    app.deposit(&alice, "12.34").await;
+    let query = "query($n: Int) { accounts { id accountNumber balance transactions(first: $n) { edges { node { amount } } } } }";
+    let first = app.gql(Some(&alice.token), query, json!({ "n": 5 })).await;
+    assert_eq!(first["data"]["accounts"][0]["balance"], "12.34", "{first}");
+    for _ in 0..3 {
+        let again = app.gql(Some(&alice.token), query, json!({ "n": 5 })).await;
+        assert_eq!(again, first, "the same answer on the trusted path");
+    }
+    let bobs = app.gql(Some(&bob.token), query, json!({ "n": 5 })).await;
+    assert_eq!(
+        bobs["data"]["accounts"][0]["id"],
+        bob.account_id.as_str(),
+        "{bobs}"
+    );
+    assert_eq!(bobs["data"]["accounts"][0]["balance"], "0.00", "{bobs}");
+    let anonymous = app.gql(None, query, json!({ "n": 5 })).await;
+    assert_eq!(
+        error_code(&anonymous),
+        Some("UNAUTHENTICATED"),
+        "{anonymous}"
+    );
+    let costly = app
+        .gql(Some(&alice.token), query, json!({ "n": 100000 }))
+        .await;
+    assert_eq!(error_code(&costly), Some("BAD_USER_INPUT"), "{costly}");
+    // A write is seen at once: the trusted path reads through the same cached reads.
+    app.deposit(&alice, "1.00").await;
+    let after = app.gql(Some(&alice.token), query, json!({ "n": 5 })).await;
+    assert_eq!(after["data"]["accounts"][0]["balance"], "13.34", "{after}");
+}
