@@ -48,7 +48,8 @@ impl GraphQLWs {
         let mut ws = GraphQLWs::open(url).await.map_err(|_| Event::Dropped)?;
         ws.init(json!({ "authorization": format!("Bearer {token}") }))
             .await;
-        match ws.next_event(Duration::from_secs(5)).await {
+        // Generous: a debug build under a whole suite's load can take seconds to answer.
+        match ws.next_event(Duration::from_secs(15)).await {
             Some(Event::Message(m)) if m["type"] == "connection_ack" => Ok(ws),
             Some(other) => Err(other),
             None => Err(Event::Dropped),

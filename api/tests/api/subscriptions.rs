@@ -49,12 +49,13 @@ async fn transfer(base: &str, from: &Customer, to: &Customer, amount: &str) -> V
 /// asynchronously, so a posting made right after sending it could come first.
 async fn subscribed(base: &str, token: &str) -> GraphQLWs {
     // A session check that could not be made (Redis slow under the whole suite's load)
-    // closes with 1013, try again later: as a client would, try again.
+    // closes with 1013, try again later, and a connection can fail to open: as a client
+    // would, try again.
     let mut attempts = 0;
     let mut ws = loop {
         match GraphQLWs::connect(&ws_url(base), token).await {
             Ok(ws) => break ws,
-            Err(Event::Closed(1013, _)) if attempts < 3 => attempts += 1,
+            Err(Event::Closed(1013, _) | Event::Dropped) if attempts < 3 => attempts += 1,
             Err(other) => panic!("no connection_ack: {other:?}"),
         }
     };
