@@ -10,7 +10,10 @@ use testkit::graphql_ws::{Event, GraphQLWs, SUBSCRIBE_ACCOUNT_UPDATED};
 use testkit::{Backend, TestDatabase};
 
 use crate::support::process::ApiProcess;
-use crate::support::{CacheKind, Customer, KEY_HEX, TestApp, config_for, error_code, setups};
+use crate::support::{
+    CacheKind, Customer, KEY_HEX, SIGN_UP, TestApp, config_for, error_code, setups,
+    sign_up_variables,
+};
 
 const WITHIN: Duration = Duration::from_secs(1);
 
@@ -189,26 +192,7 @@ async fn two_replicas_on_one_redis_deliver_each_others_postings_to_the_owners_on
 }
 
 async fn customer(base: &str, name: &str) -> Customer {
-    let body = gql(
-        base,
-        None,
-        "mutation($input: SignupInput!) { signup(input: $input) { token user { id accounts { id accountNumber } } } }",
-        json!({ "input": { "username": name, "password": "correct horse battery", "email": format!("{name}@example.com") } }),
-    )
-    .await;
-    let payload = &body["data"]["signup"];
-    Customer {
-        token: payload["token"].as_str().expect("token").to_owned(),
-        user_id: payload["user"]["id"].as_str().expect("id").to_owned(),
-        account_id: payload["user"]["accounts"][0]["id"]
-            .as_str()
-            .expect("account")
-            .to_owned(),
-        account_number: payload["user"]["accounts"][0]["accountNumber"]
-            .as_str()
-            .expect("number")
-            .to_owned(),
-    }
+    Customer::from_sign_up(&gql(base, None, SIGN_UP, sign_up_variables(name)).await)
 }
 
 async fn deposit(base: &str, customer: &Customer, amount: &str) {

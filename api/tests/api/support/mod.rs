@@ -120,27 +120,13 @@ impl TestApp {
 
     /// Signs up a customer and returns (token, checking account id, account number).
     pub async fn customer(&self, name: &str) -> Customer {
-        let body = self
-            .gql(
-                None,
-                "mutation($input: SignupInput!) { signup(input: $input) { token user { id accounts { id accountNumber } } } }",
-                json!({ "input": { "username": name, "password": "correct horse battery", "email": format!("{name}@example.com") } }),
-            )
-            .await;
-        let payload = &body["data"]["signup"];
-        assert!(payload.is_object(), "{}: signup failed: {body}", self.setup);
-        Customer {
-            token: payload["token"].as_str().expect("token").to_owned(),
-            user_id: payload["user"]["id"].as_str().expect("id").to_owned(),
-            account_id: payload["user"]["accounts"][0]["id"]
-                .as_str()
-                .expect("account")
-                .to_owned(),
-            account_number: payload["user"]["accounts"][0]["accountNumber"]
-                .as_str()
-                .expect("number")
-                .to_owned(),
-        }
+        let body = self.gql(None, SIGN_UP, sign_up_variables(name)).await;
+        assert!(
+            body["data"]["signup"].is_object(),
+            "{}: signup failed: {body}",
+            self.setup
+        );
+        Customer::from_sign_up(&body)
     }
 
     pub async fn deposit(&self, customer: &Customer, amount: &str) {
@@ -185,6 +171,33 @@ pub struct Customer {
     pub user_id: String,
     pub account_id: String,
     pub account_number: String,
+}
+
+/// Signs a customer up and asks for what `Customer` holds.
+pub const SIGN_UP: &str = "mutation($input: SignupInput!) { signup(input: $input) { token user { id accounts { id accountNumber } } } }";
+
+/// `SIGN_UP`'s variables for a customer called `name`.
+pub fn sign_up_variables(name: &str) -> Value {
+    json!({ "input": { "username": name, "password": "correct horse battery", "email": format!("{name}@example.com") } })
+}
+
+impl Customer {
+    /// The customer in the answer to `SIGN_UP`.
+    pub fn from_sign_up(body: &Value) -> Customer {
+        let payload = &body["data"]["signup"];
+        Customer {
+            token: payload["token"].as_str().expect("token").to_owned(),
+            user_id: payload["user"]["id"].as_str().expect("id").to_owned(),
+            account_id: payload["user"]["accounts"][0]["id"]
+                .as_str()
+                .expect("account")
+                .to_owned(),
+            account_number: payload["user"]["accounts"][0]["accountNumber"]
+                .as_str()
+                .expect("number")
+                .to_owned(),
+        }
+    }
 }
 
 /// The code of the first GraphQL error, if any.
