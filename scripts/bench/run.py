@@ -25,6 +25,7 @@ fall below this before measuring; 1.0 with --scale)."""
 import base64
 import datetime
 import json
+import math
 import os
 import platform
 import re
@@ -437,33 +438,62 @@ def explain(db, scale):
 
 
 def plot(curve, path):
-    """p50 and p99 against connections, one panel per scenario, as an SVG."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is missing (pip install matplotlib): no plot", flush=True)
-        return False
-    matplotlib.rcParams["svg.hashsalt"] = "banking-bench"  # stable ids: diffs show real changes
-    fig, axes = plt.subplots(1, len(curve), figsize=(5 * len(curve), 3.8))
-    for ax, (name, points) in zip(axes, curve.items()):
+    """p50 and p99 (left axis) and requests/s (right axis, grey) against connections, one
+    panel per scenario, written as a plain SVG (no plotting library to install)."""
+    width, height, margin = 460, 320, {"left": 60, "right": 64, "top": 34, "bottom": 46}
+    inner_w = width - margin["left"] - margin["right"]
+    inner_h = height - margin["top"] - margin["bottom"]
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width * len(curve)}" height="{height}" '
+           f'font-family="sans-serif" font-size="11">', f'<rect width="100%" height="100%" fill="white"/>']
+
+    def nice_max(v):
+        v = max(v, 1e-9)
+        step = 10 ** math.floor(math.log10(v))
+        for m in (1, 2, 2.5, 5, 10):
+            if v <= m * step:
+                return m * step
+        return 10 * step
+
+    for panel, (name, points) in enumerate(curve.items()):
+        x0 = panel * width + margin["left"]
         cs = sorted(points)
-        for key, style in [("p50", "o-"), ("p99", "s--")]:
-            ax.plot(cs, [points[c][key] for c in cs], style, label=key)
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(cs, [str(c) for c in cs])
-        ax.set_xlabel("connections")
-        ax.set_ylabel("latency, ms")
-        ax.set_title(f"{name}, 10^6 customers, uniform")
-        ax.grid(True, alpha=0.3)
-        twin = ax.twinx()
-        twin.plot(cs, [points[c]["rps"] for c in cs], "^:", color="grey", label="requests/s")
-        twin.set_ylabel("requests/s", color="grey")
-        ax.legend(loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, format="svg", metadata={"Date": None})
-    plt.close(fig)
+        lat_max = nice_max(max(max(points[c]["p99"], points[c]["p50"]) for c in cs))
+        rps_max = nice_max(max(points[c]["rps"] for c in cs))
+        lo, hi = math.log2(cs[0]), math.log2(cs[-1])
+
+        def x(c):
+            return x0 + (math.log2(c) - lo) / max(hi - lo, 1e-9) * inner_w
+
+        def y(v, top):
+            return margin["top"] + inner_h - v / top * inner_h
+
+        out.append(f'<text x="{x0 + inner_w / 2}" y="18" text-anchor="middle" font-size="13">'
+                   f'{name}, 10^6 customers, uniform</text>')
+        out.append(f'<rect x="{x0}" y="{margin["top"]}" width="{inner_w}" height="{inner_h}" fill="none" stroke="#444"/>')
+        for k in range(6):
+            v = lat_max * k / 5
+            yy = y(v, lat_max)
+            out.append(f'<line x1="{x0}" x2="{x0 + inner_w}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#ddd"/>')
+            out.append(f'<text x="{x0 - 6}" y="{yy + 4:.1f}" text-anchor="end">{v:g}</text>')
+            out.append(f'<text x="{x0 + inner_w + 6}" y="{yy + 4:.1f}" fill="grey">{rps_max * k / 5:,.0f}</text>')
+        for c in cs:
+            out.append(f'<text x="{x(c):.1f}" y="{margin["top"] + inner_h + 16}" text-anchor="middle">{c}</text>')
+        out.append(f'<text x="{x0 + inner_w / 2}" y="{height - 8}" text-anchor="middle">connections</text>')
+        out.append(f'<text transform="translate({x0 - 44},{margin["top"] + inner_h / 2}) rotate(-90)" '
+                   f'text-anchor="middle">latency, ms</text>')
+        out.append(f'<text transform="translate({x0 + inner_w + 56},{margin["top"] + inner_h / 2}) rotate(90)" '
+                   f'text-anchor="middle" fill="grey">requests/s</text>')
+        for key, color, dash, top in [("p50", "#1f77b4", "", lat_max), ("p99", "#d62728", ' stroke-dasharray="6 3"', lat_max),
+                                      ("rps", "grey", ' stroke-dasharray="2 3"', rps_max)]:
+            line = " ".join(f"{x(c):.1f},{y(points[c][key], top):.1f}" for c in cs)
+            out.append(f'<polyline points="{line}" fill="none" stroke="{color}" stroke-width="2"{dash}/>')
+            for c in cs:
+                out.append(f'<circle cx="{x(c):.1f}" cy="{y(points[c][key], top):.1f}" r="3" fill="{color}"/>')
+        for k, (label, color) in enumerate([("p50", "#1f77b4"), ("p99", "#d62728"), ("requests/s", "grey")]):
+            out.append(f'<rect x="{x0 + 8}" y="{margin["top"] + 8 + 15 * k}" width="10" height="10" fill="{color}"/>')
+            out.append(f'<text x="{x0 + 22}" y="{margin["top"] + 17 + 15 * k}">{label}</text>')
+    out.append("</svg>")
+    path.write_text("\n".join(out) + "\n")
     return True
 
 

@@ -1,14 +1,18 @@
 -- One wrk script for every scenario; the arguments pick the request and the customers.
 --   wrk -s scenario.lua URL -- <scenario> <tokens file> <spread> <threads> [deep file] [from] [to]
--- tokens file: `token account_id account_number` per customer (scripts/bench/run.py mints
--- them). spread: `uniform` (each request a customer drawn uniformly from all of them),
+-- tokens file: `token account_id account_number` per customer, each line padded to the same
+-- width (scripts/bench/run.py mints them with `bench_support tokens`). spread: `uniform`
+-- (each request a customer drawn uniformly from all of them),
 -- `zipf` (customer of rank k with probability ~ 1/k, ranks scattered over the file), or
 -- `sweep` (every customer in turn, so a run of N requests serves N distinct customers).
 -- deep file: `token account_id cursor` lines, cursors deep in the hot accounts' history.
 -- Each transfer carries its own idempotency key, between random pairs.
 
 local scenario, spread, nthreads
-local tokens, ids, numbers = {}, {}, {}
+-- The tokens file is read where a request needs it, not loaded: a million tokens are
+-- 400 MB, and wrk initialises its threads one after another while the first already
+-- measures (loading took ~9 s per thread). Lines are fixed-width records.
+local records, width, customers
 local deep = {}
 local from_date, to_date
 local counter, sweep = 0, 0
@@ -26,18 +30,12 @@ function init(args)
   scenario = args[1]
   spread = args[3] or "uniform"
   nthreads = tonumber(args[4] or "1")
-  -- Parallel arrays: a million customers' rows as tables would cost twice the memory.
-  for line in io.lines(args[2]) do
-    local token, id, number = line:match("^(%S+)%s+(%S+)%s+(%S+)$")
-    if token then
-      tokens[#tokens + 1] = token
-      ids[#ids + 1] = id
-      numbers[#numbers + 1] = number
-    end
-  end
+  records = assert(io.open(args[2], "rb"))
+  width = #records:read("*l") + 1
+  customers = math.floor(records:seek("end") / width)
   if args[5] and args[5] ~= "-" then
     for line in io.lines(args[5]) do
-      local token, id, cursor = line:match("^(%S+)%s+(%S+)%s+(%S+)$")
+      local token, id, cursor = line:match("^(%S+)%s+(%S+)%s+(%S+)")
       if token then deep[#deep + 1] = { token = token, id = id, cursor = cursor } end
     end
   end
@@ -45,9 +43,15 @@ function init(args)
   math.randomseed(os.time() + (tid or 0) * 7919)
 end
 
+-- Customer i's token, checking account id and account number.
+local function customer(i)
+  records:seek("set", (i - 1) * width)
+  return records:read(width):match("^(%S+)%s+(%S+)%s+(%S+)")
+end
+
 -- The index of the next customer.
 local function pick()
-  local n = #tokens
+  local n = customers
   if spread == "zipf" then
     -- floor((n+1)^u) for uniform u is k with probability ln((k+1)/k) / ln(n+1) ~ 1/(k ln n):
     -- Zipf with exponent 1. Ranks are scattered over the file (7919 is prime to n), so the
@@ -64,7 +68,7 @@ local function pick()
 end
 
 local function other_than(i)
-  local n = #tokens
+  local n = customers
   local j = math.random(n - 1)
   if j >= i then j = j + 1 end
   return j
@@ -77,24 +81,26 @@ local function gql(token, body)
   }, body)
 end
 
-local function transfer_graphql(i, key)
-  local j = other_than(i)
-  return gql(tokens[i], string.format(
+local function transfer_graphql(token, id, i, key)
+  local _, _, number = customer(other_than(i))
+  return gql(token, string.format(
     '{"query":"mutation($i: TransferInput!) { transfer(input: $i) { id } }","variables":{"i":{"fromAccountId":"%s","toAccountNumber":"%s","amount":"0.01","idempotencyKey":"%s"}}}',
-    ids[i], numbers[j], key))
+    id, number, key))
 end
 
+-- One document with variables, as the web and any GraphQL client send it: an id spliced
+-- into the text would make every request a new document to parse and validate.
 local function history(token, id, after)
-  local cursor = after and string.format(', after: \\"%s\\"', after) or ""
+  local cursor = after and string.format(',"after":"%s"', after) or ""
   return gql(token, string.format(
-    '{"query":"{ transactions(accountId: \\"%s\\", first: 20%s) { edges { node { id amount description createdAt fromAccountNumber toAccountNumber } } pageInfo { hasNextPage endCursor } } }"}',
+    '{"query":"query($a: ID!, $after: String) { transactions(accountId: $a, first: 20, after: $after) { edges { node { id amount description createdAt fromAccountNumber toAccountNumber } } pageInfo { hasNextPage endCursor } } }","variables":{"a":"%s"%s}}',
     id, cursor))
 end
 
 function request()
   counter = counter + 1
   local i = pick()
-  local token = tokens[i]
+  local token, id = customer(i)
   if scenario == "hello" then
     -- The trivial handler, asked the way the api scenarios ask (a customer's token,
     -- every response read by response() below): the HTTP stack's limit with this
@@ -107,24 +113,24 @@ function request()
   elseif scenario == "me" then
     return gql(token, '{"query":"{ me { id username email } }"}')
   elseif scenario == "transfer-graphql" then
-    return transfer_graphql(i, string.format("bench-%d-%d-%d", tid or 0, counter, math.random(1e9)))
+    return transfer_graphql(token, id, i, string.format("bench-%d-%d-%d", tid or 0, counter, math.random(1e9)))
   elseif scenario == "transfer-rest" then
-    local j = other_than(i)
+    local _, other = customer(other_than(i))
     return wrk.format("POST", "/api/transactions", {
       ["Content-Type"] = "application/json",
       ["Authorization"] = "Bearer " .. token,
       ["Idempotency-Key"] = string.format("bench-%d-%d-%d", tid or 0, counter, math.random(1e9)),
-    }, string.format('{"from_account":%s,"to_account":%s,"amount":"0.01"}', ids[i], ids[j]))
+    }, string.format('{"from_account":%s,"to_account":%s,"amount":"0.01"}', id, other))
   elseif scenario == "history-first" then
-    return history(token, ids[i], nil)
+    return history(token, id, nil)
   elseif scenario == "history-deep" then
     local d = deep[math.random(#deep)]
     return history(d.token, d.id, d.cursor)
   elseif scenario == "statement" then
-    return wrk.format("GET", string.format("/api/accounts/%s/statement.csv?from=%s&to=%s", ids[i], from_date, to_date),
+    return wrk.format("GET", string.format("/api/accounts/%s/statement.csv?from=%s&to=%s", id, from_date, to_date),
       { ["Authorization"] = "Bearer " .. token })
   elseif scenario == "login" then
-    local n = math.random(0, math.min(#tokens, 10000) - 1)
+    local n = math.random(0, math.min(customers, 10000) - 1)
     return wrk.format("POST", "/api/auth/login", { ["Content-Type"] = "application/json" },
       string.format('{"username":"bench%d","password":"bench-password"}', n))
   elseif scenario == "dashboard" then
@@ -135,13 +141,13 @@ function request()
     local r = math.random(100)
     if r <= 10 then
       return wrk.format("POST", "/api/auth/login", { ["Content-Type"] = "application/json" },
-        string.format('{"username":"bench%d","password":"bench-password"}', math.random(0, math.min(#tokens, 10000) - 1)))
+        string.format('{"username":"bench%d","password":"bench-password"}', math.random(0, math.min(customers, 10000) - 1)))
     elseif r <= 50 then
       return gql(token, '{"query":"{ me { username accounts { id accountNumber type balance transactions(first: 5) { edges { node { amount fromAccountNumber toAccountNumber createdAt } } } } } }"}')
     elseif r <= 75 then
-      return history(token, ids[i], nil)
+      return history(token, id, nil)
     else
-      return transfer_graphql(i, string.format("mix-%d-%d-%d", tid or 0, counter, math.random(1e9)))
+      return transfer_graphql(token, id, i, string.format("mix-%d-%d-%d", tid or 0, counter, math.random(1e9)))
     end
   end
   return wrk.format("GET", "/")

@@ -77,6 +77,12 @@ impl TokenKeys {
         }
     }
 
+    /// The key that checks tokens' signatures (anyone holding it can verify a token
+    /// offline; only the private half can mint one).
+    pub fn public_key(&self) -> biscuit_auth::PublicKey {
+        self.root.public()
+    }
+
     /// A token for a fresh session: `user(id)`, `session(id)` and a hard expiry.
     pub fn mint(
         &self,
