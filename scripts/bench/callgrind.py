@@ -6,10 +6,17 @@ requests of each kind sent one at a time, and prints instructions per request wi
 functions that cost the most (inclusive), so each step tried on the GraphQL read path can
 be measured against the REST route and the trivial handler.
 
-    python3 scripts/bench/callgrind.py [N]      # default 2000
+    python3 scripts/bench/callgrind.py [N]          # default 2000
+    python3 scripts/bench/callgrind.py --cold [N]   # default 300
 
 Needs a database seeded by `just bench` (banking_bench_small) and Redis; tokens from
-/tmp/banking-bench/tokens-10000.txt (the bench writes it)."""
+/tmp/banking-bench/tokens-10000.txt (the bench writes it, and the REDIS_KEY_PREFIX of their
+sessions in prefix-10000.txt; BENCH_PREFIX overrides it).
+
+`--cold`: what a request costs when nothing about its customer is remembered, as at 10^6
+customers spread uniformly: every request a different customer of `banking_bench_scale`
+(left by `BENCH_KEEP_DB=1 just bench-scale`, with tokens-1000000.txt), for accounts over
+REST and GraphQL, a first history page and a transfer, with the share of the token check."""
 
 import os
 import re
@@ -23,7 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from support import cargo_target_dir, stop_processes, wait_http  # noqa: E402
 
 RELEASE = cargo_target_dir() / "release"
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+COLD = "--cold" in sys.argv[1:]
+ARGS = [a for a in sys.argv[1:] if a != "--cold"]
+N = int(ARGS[0]) if ARGS else (300 if COLD else 2000)
+CUSTOMERS = 1_000_000 if COLD else 10_000
+RECORD = 512  # bench_support pads each line of a tokens file to this many bytes
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432/postgres").rsplit("/", 1)[0]
 WORK = Path("/tmp/banking-bench")
 KEY = "7f" * 32
@@ -36,7 +47,36 @@ def request(port, path, token, body=None):
     if body:
         req.add_header("Content-Type", "application/json")
     with urllib.request.urlopen(req, timeout=60) as r:
-        return r.read()
+        answer = r.read()
+    if b'"errors"' in answer:
+        raise SystemExit(f"{path} answered with errors: {answer[:300]!r}")
+    return answer
+
+
+def customer(i):
+    """Customer i's (token, account id, account number) from the tokens file."""
+    with (WORK / f"tokens-{CUSTOMERS}.txt").open("rb") as f:
+        f.seek(i * RECORD)
+        return [part.decode() for part in f.read(RECORD).split()]
+
+
+HISTORY = ('{"query":"query($a: ID!) { transactions(accountId: $a, first: 20) { edges { node { id amount '
+           'description createdAt fromAccountNumber toAccountNumber } } pageInfo { hasNextPage endCursor } } }",'
+           '"variables":{"a":"%s"}}')
+TRANSFER = ('{"query":"mutation($i: TransferInput!) { transfer(input: $i) { id } }","variables":{"i":{"fromAccountId":'
+            '"%s","toAccountNumber":"%s","amount":"0.01","idempotencyKey":"callgrind-%d-%d"}}}')
+
+
+def cold_request(kind, i):
+    """One request of `kind` for customer i (a transfer pays customer i + 1)."""
+    token, account, _ = customer(i)
+    if kind == "history-first":
+        return request(PORT, "/graphql", token, (HISTORY % account).encode())
+    if kind == "transfer-graphql":
+        body = TRANSFER % (account, customer(i + 1)[2], i, int(time.time()))
+        return request(PORT, "/graphql", token, body.encode())
+    port, path, body = KINDS[kind]
+    return request(port, path, token, body)
 
 
 KINDS = {
@@ -65,15 +105,38 @@ def count(out_file, pid, kind, tokens):
     return total / N, report
 
 
+def count_cold(out_file, pid, kind, start):
+    """Instructions per request when every request is a new customer's."""
+    for k in range(50):  # the code paths warm, with customers not counted below
+        cold_request(kind, start + k)
+    subprocess.run(["callgrind_control", "-z", str(pid)], check=True, capture_output=True)
+    subprocess.run(["callgrind_control", "-i", "on", str(pid)], check=True, capture_output=True)
+    for k in range(N):
+        cold_request(kind, start + 50 + k * 997)
+    subprocess.run(["callgrind_control", "-i", "off", str(pid)], check=True, capture_output=True)
+    subprocess.run(["callgrind_control", "-d", kind, str(pid)], check=True, capture_output=True)
+    time.sleep(1)
+    dump = max(Path(out_file).parent.glob(Path(out_file).name + "*"), key=os.path.getmtime)
+    report = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", str(dump)],
+                            capture_output=True, text=True).stdout
+    total = int(re.search(r"([\d,]+) \(100.0%\)\s+PROGRAM TOTALS", report).group(1).replace(",", ""))
+    token = re.search(r"([\d,]+) \([ \d.]+%\)\s+\S*api::auth::token::TokenKeys::verify ", report)
+    token = int(token.group(1).replace(",", "")) if token else 0
+    return total / N, token / N
+
+
 def main():
-    tokens = [line.split()[0] for line in (WORK / "tokens-10000.txt").read_text().splitlines()[:200]]
+    tokens = [customer(i)[0] for i in range(200)]
     prefix = os.environ.get("BENCH_PREFIX")
+    if not prefix and (WORK / f"prefix-{CUSTOMERS}.txt").exists():
+        prefix = (WORK / f"prefix-{CUSTOMERS}.txt").read_text().strip()
     if not prefix:
         raise SystemExit("BENCH_PREFIX: the REDIS_KEY_PREFIX the tokens' sessions were registered under")
     out = WORK / "callgrind.out"
     for old in WORK.glob("callgrind.out*"):
         old.unlink()
-    env = {**os.environ, "DATABASE_URL": f"{PG}/banking_bench_small", "REDIS_URL": "redis://127.0.0.1:6379",
+    database = "banking_bench_scale" if COLD else "banking_bench_small"
+    env = {**os.environ, "DATABASE_URL": f"{PG}/{database}", "REDIS_URL": "redis://127.0.0.1:6379",
            "REDIS_KEY_PREFIX": prefix, "BISCUIT_PRIVATE_KEY": KEY, "API_BIND": f"127.0.0.1:{PORT}",
            "METRICS_BIND": "127.0.0.1:0", "LOG_LEVEL": "warn", "ENVIRONMENT": "production",
            "SESSION_TTL_SECS": str(7 * 24 * 3600)}
@@ -83,9 +146,16 @@ def main():
                                        str(RELEASE / "examples/hello_axum")],
                              env={**os.environ, "BIND": f"127.0.0.1:{HELLO}"}, stderr=subprocess.DEVNULL)
     try:
-        if not wait_http(f"http://127.0.0.1:{PORT}/ready", timeout=120) or \
-                not wait_http(f"http://127.0.0.1:{HELLO}/", timeout=120):
+        if not wait_http(f"http://127.0.0.1:{PORT}/ready", timeout=300) or \
+                not wait_http(f"http://127.0.0.1:{HELLO}/", timeout=300):
             raise SystemExit("the servers did not start under valgrind")
+        if COLD:
+            print(f"{N} requests each, every one a different customer of {CUSTOMERS:,}:")
+            for n, kind in enumerate(["accounts-rest", "accounts-graphql", "history-first", "transfer-graphql"]):
+                per_request, token = count_cold(out, api.pid, kind, 1000 + n * 100_000)
+                print(f"{kind}: {per_request:,.0f} instructions per request, of which the token check "
+                      f"{token:,.0f} ({token / per_request:.0%})")
+            return
         results = {}
         results["hello"] = count(WORK / "callgrind.hello.out", hello.pid, "hello", tokens)
         for kind in ["accounts-rest", "accounts-graphql"]:
