@@ -54,12 +54,13 @@ local function pick()
   local n = customers
   if spread == "zipf" then
     -- floor((n+1)^u) for uniform u is k with probability ln((k+1)/k) / ln(n+1) ~ 1/(k ln n):
-    -- Zipf with exponent 1. Ranks are scattered over the file (7919 is prime to n), so the
-    -- busiest customers are not the seeded hot accounts.
+    -- Zipf with exponent 1. Ranks are scattered over the file (7919 is prime to n) from
+    -- rank 1 at line 7920, so the busiest customers are not the seeded hot accounts (the
+    -- first lines: their statements are 120,000 postings long).
     local k = math.floor((n + 1) ^ math.random())
     if k > n then k = n end
     if k < 1 then k = 1 end
-    return ((k - 1) * 7919) % n + 1
+    return (k * 7919) % n + 1
   elseif spread == "sweep" then
     sweep = sweep + 1
     return ((sweep - 1) * nthreads + (tid or 0)) % n + 1
