@@ -155,21 +155,27 @@ class GraphQLWebSocket:
             data += chunk
         return data
 
+    def _frame(self):
+        """The next frame from the server (unmasked): its opcode and payload."""
+        first, second = self._exact(2)
+        length = second & 0x7F
+        if length == 126:
+            length = struct.unpack("!H", self._exact(2))[0]
+        elif length == 127:
+            length = struct.unpack("!Q", self._exact(8))[0]
+        return first & 0x0F, self._exact(length)
+
+    def _pong(self, payload):
+        mask = os.urandom(4)
+        self.sock.sendall(bytes([0x8A, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
     def receive(self, timeout):
         """The next text message as JSON (pings from the server are answered)."""
         self.sock.settimeout(timeout)
         while True:
-            first, second = self._exact(2)
-            length = second & 0x7F
-            if length == 126:
-                length = struct.unpack("!H", self._exact(2))[0]
-            elif length == 127:
-                length = struct.unpack("!Q", self._exact(8))[0]
-            payload = self._exact(length)
-            opcode = first & 0x0F
+            opcode, payload = self._frame()
             if opcode == 0x9:  # ping
-                mask = os.urandom(4)
-                self.sock.sendall(bytes([0x8A, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+                self._pong(payload)
             elif opcode == 0x8:
                 raise ValueError(f"closed: {payload[2:].decode(errors='replace')}")
             elif opcode == 0x1:
@@ -183,16 +189,9 @@ class GraphQLWebSocket:
         ready.register(self.sock, select.POLLIN)
         while ready.poll(0):
             self.sock.settimeout(1)
-            first, second = self._exact(2)
-            length = second & 0x7F
-            if length == 126:
-                length = struct.unpack("!H", self._exact(2))[0]
-            elif length == 127:
-                length = struct.unpack("!Q", self._exact(8))[0]
-            payload = self._exact(length)
-            if first & 0x0F == 0x9:
-                mask = os.urandom(4)
-                self.sock.sendall(bytes([0x8A, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+            opcode, payload = self._frame()
+            if opcode == 0x9:
+                self._pong(payload)
 
     def close(self):
         self.sock.close()

@@ -86,43 +86,39 @@ KINDS = {
 }
 
 
-def count(out_file, pid, kind, tokens):
-    port, path, body = KINDS[kind]
-    # The customers' reads warm (cached), as in the benchmark's steady state.
-    for token in tokens[:200]:
-        request(port, path, token, body)
+def counted(out_file, pid, label, send):
+    """Instructions per request of `send(i)` for i < N, counted in the process `pid` (whose
+    callgrind output is `out_file`), with callgrind's inclusive report of them."""
     subprocess.run(["callgrind_control", "-z", str(pid)], check=True, capture_output=True)
     subprocess.run(["callgrind_control", "-i", "on", str(pid)], check=True, capture_output=True)
     for i in range(N):
-        request(port, path, tokens[i % 200], body)
+        send(i)
     subprocess.run(["callgrind_control", "-i", "off", str(pid)], check=True, capture_output=True)
-    subprocess.run(["callgrind_control", "-d", kind, str(pid)], check=True, capture_output=True)
-    time.sleep(1)
-    dumps = sorted(Path(out_file).parent.glob(Path(out_file).name + "*"), key=os.path.getmtime)
-    report = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", str(dumps[-1])],
-                            capture_output=True, text=True).stdout
-    total = int(re.search(r"([\d,]+) \(100.0%\)\s+PROGRAM TOTALS", report).group(1).replace(",", ""))
-    return total / N, report
-
-
-def count_cold(out_file, pid, kind, start):
-    """Instructions per request when every request is a new customer's."""
-    for k in range(50):  # the code paths warm, with customers not counted below
-        cold_request(kind, start + k)
-    subprocess.run(["callgrind_control", "-z", str(pid)], check=True, capture_output=True)
-    subprocess.run(["callgrind_control", "-i", "on", str(pid)], check=True, capture_output=True)
-    for k in range(N):
-        cold_request(kind, start + 50 + k * 997)
-    subprocess.run(["callgrind_control", "-i", "off", str(pid)], check=True, capture_output=True)
-    subprocess.run(["callgrind_control", "-d", kind, str(pid)], check=True, capture_output=True)
+    subprocess.run(["callgrind_control", "-d", label, str(pid)], check=True, capture_output=True)
     time.sleep(1)
     dump = max(Path(out_file).parent.glob(Path(out_file).name + "*"), key=os.path.getmtime)
     report = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", str(dump)],
                             capture_output=True, text=True).stdout
     total = int(re.search(r"([\d,]+) \(100.0%\)\s+PROGRAM TOTALS", report).group(1).replace(",", ""))
+    return total / N, report
+
+
+def count(out_file, pid, kind, tokens):
+    port, path, body = KINDS[kind]
+    # The customers' reads warm (cached), as in the benchmark's steady state.
+    for token in tokens[:200]:
+        request(port, path, token, body)
+    return counted(out_file, pid, kind, lambda i: request(port, path, tokens[i % 200], body))
+
+
+def count_cold(out_file, pid, kind, start):
+    """Instructions per request when every request is a new customer's, and those of the
+    token check among them."""
+    for k in range(50):  # the code paths warm, with customers not counted below
+        cold_request(kind, start + k)
+    per_request, report = counted(out_file, pid, kind, lambda i: cold_request(kind, start + 50 + i * 997))
     token = re.search(r"([\d,]+) \([ \d.]+%\)\s+\S*api::auth::token::TokenKeys::verify ", report)
-    token = int(token.group(1).replace(",", "")) if token else 0
-    return total / N, token / N
+    return per_request, (int(token.group(1).replace(",", "")) / N if token else 0)
 
 
 def main():
@@ -142,12 +138,15 @@ def main():
            "SESSION_TTL_SECS": str(7 * 24 * 3600)}
     vg = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}"]
     api = subprocess.Popen(vg + [str(RELEASE / "banking-api")], env=env, stderr=subprocess.DEVNULL)
-    hello = subprocess.Popen(vg[:3] + [f"--callgrind-out-file={WORK / 'callgrind.hello.out'}",
-                                       str(RELEASE / "examples/hello_axum")],
-                             env={**os.environ, "BIND": f"127.0.0.1:{HELLO}"}, stderr=subprocess.DEVNULL)
+    servers = [api]
+    if not COLD:  # the trivial handler is a baseline for cached reads only
+        hello = subprocess.Popen(vg[:3] + [f"--callgrind-out-file={WORK / 'callgrind.hello.out'}",
+                                           str(RELEASE / "examples/hello_axum")],
+                                 env={**os.environ, "BIND": f"127.0.0.1:{HELLO}"}, stderr=subprocess.DEVNULL)
+        servers.append(hello)
     try:
         if not wait_http(f"http://127.0.0.1:{PORT}/ready", timeout=300) or \
-                not wait_http(f"http://127.0.0.1:{HELLO}/", timeout=300):
+                (not COLD and not wait_http(f"http://127.0.0.1:{HELLO}/", timeout=300)):
             raise SystemExit("the servers did not start under valgrind")
         if COLD:
             print(f"{N} requests each, every one a different customer of {CUSTOMERS:,}:")
@@ -165,7 +164,7 @@ def main():
         print()
         print(results["accounts-graphql"][1][:12000])
     finally:
-        stop_processes([api, hello])
+        stop_processes(servers)
 
 
 if __name__ == "__main__":
