@@ -161,13 +161,15 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     };
     // The identity is read from a migrated database, so by now the schema is in place.
     let ready = Arc::new(AtomicBool::new(true));
+    let documents = graphql::guard::CheckedDocuments::new();
     let trusted = services.config.process.otel_endpoint.is_none().then(|| {
-        Arc::new(graphql_http::Trusted::new(graphql::trusted_schema(
-            services.clone(),
-        )))
+        Arc::new(graphql_http::Trusted::new(
+            graphql::trusted_schema(services.clone()),
+            documents.clone(),
+        ))
     });
     Ok(AppState {
-        schema: graphql::schema(services.clone()),
+        schema: graphql::schema(services.clone(), documents),
         trusted,
         services,
         ready,

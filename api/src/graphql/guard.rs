@@ -337,22 +337,46 @@ const MAX_REMEMBERED_LEN: usize = 8 * 1024;
 /// Distinct documents remembered; each is a few KiB at most.
 const REMEMBERED: u64 = 512;
 
+/// Documents that passed every check of the guard, parsed, by their text: filled by the
+/// guard, and read by the trusted path when it admits a request (which ran through the
+/// guard), so one document text is parsed once however many variables it comes with.
+#[derive(Clone)]
+pub struct CheckedDocuments(moka::sync::Cache<Arc<str>, ExecutableDocument>);
+
+impl CheckedDocuments {
+    pub fn new() -> CheckedDocuments {
+        CheckedDocuments(moka::sync::Cache::new(REMEMBERED))
+    }
+
+    pub fn get(&self, text: &str) -> Option<ExecutableDocument> {
+        self.0.get(text)
+    }
+}
+
+impl Default for CheckedDocuments {
+    fn default() -> CheckedDocuments {
+        CheckedDocuments::new()
+    }
+}
+
 /// The guards as an async-graphql extension, registered before every other one. It parses
 /// the document itself (once the text has passed) and hands the checked result to the
 /// schema, because async-graphql's own parse step also walks the document (recursion
 /// depth, directives) before any later hook could look at it.
 #[derive(Clone)]
 pub struct DocumentGuard {
-    /// Documents that passed every check, by their text.
-    documents: moka::sync::Cache<Arc<str>, ExecutableDocument>,
+    documents: CheckedDocuments,
     /// Every type name of the schema.
     known_types: Arc<HashSet<String>>,
 }
 
 impl DocumentGuard {
-    pub fn new(known_types: impl IntoIterator<Item = String>) -> DocumentGuard {
+    pub fn new(
+        known_types: impl IntoIterator<Item = String>,
+        documents: CheckedDocuments,
+    ) -> DocumentGuard {
         DocumentGuard {
-            documents: moka::sync::Cache::new(REMEMBERED),
+            documents,
             known_types: Arc::new(known_types.into_iter().collect()),
         }
     }
@@ -368,7 +392,7 @@ impl DocumentGuard {
         let document = async_graphql::parser::parse_query(query).map_err(ServerError::from)?;
         check_document(&document, &self.known_types).map_err(Refusal::into_error)?;
         if remember {
-            self.documents.insert(Arc::from(query), document.clone());
+            self.documents.0.insert(Arc::from(query), document.clone());
         }
         Ok(document)
     }

@@ -61,10 +61,15 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     .disable_suggestions()
 }
 
-pub fn schema(services: Services) -> BankSchema {
+/// `documents`: where the guard keeps the documents it let through (the trusted path reads
+/// them).
+pub fn schema(services: Services, documents: guard::CheckedDocuments) -> BankSchema {
     // The guard first: nothing parses or validates a document it has not let through.
     let builder = builder()
-        .extension(guard::DocumentGuard::new(builder().finish().names()))
+        .extension(guard::DocumentGuard::new(
+            builder().finish().names(),
+            documents,
+        ))
         .extension(spans::ResolverSpans)
         .extension(documents::DocumentCache::new());
     with_services(builder, services).finish()

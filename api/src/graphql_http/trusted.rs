@@ -25,14 +25,11 @@ use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Opera
 use async_graphql::{Request, Response};
 
 use crate::graphql::BankSchema;
+use crate::graphql::guard::CheckedDocuments;
 
 /// Distinct (document, operation, variables) remembered as trusted: the web sends a
 /// handful of fixed documents, each with few distinct variable values per customer page.
 const ADMITTED: u64 = 256;
-/// Distinct document texts kept parsed for admissions: a client sends a few documents
-/// with many different variables (one per customer), and each admission would otherwise
-/// parse its text again (a tenth of a history page's instructions at 10^6 customers).
-const PARSED: u64 = 64;
 /// Longer documents or variables are never admitted, so the cache stays small.
 const MAX_DOCUMENT_LEN: usize = 8 * 1024;
 const MAX_VARIABLES_LEN: usize = 1024;
@@ -41,18 +38,21 @@ pub struct Trusted {
     schema: BankSchema,
     /// The parsed document of each admitted request, by its key.
     admitted: moka::sync::Cache<Arc<str>, ExecutableDocument>,
-    /// Documents parsed for admission, by their text alone.
-    parsed: moka::sync::Cache<Arc<str>, ExecutableDocument>,
+    /// The documents the full schema's guard let through, by their text: a client sends a
+    /// few documents with many different variables (one per customer), and each admission
+    /// would otherwise parse its text again (a tenth of a history page's instructions at
+    /// 10^6 customers).
+    documents: CheckedDocuments,
 }
 
 impl Trusted {
     /// `schema` must be the full schema's roots and data without its extensions
-    /// (`graphql::trusted_schema`).
-    pub fn new(schema: BankSchema) -> Trusted {
+    /// (`graphql::trusted_schema`); `documents`, the full schema's guard's.
+    pub fn new(schema: BankSchema, documents: CheckedDocuments) -> Trusted {
         Trusted {
             schema,
             admitted: moka::sync::Cache::new(ADMITTED),
-            parsed: moka::sync::Cache::new(PARSED),
+            documents,
         }
     }
 
@@ -102,15 +102,13 @@ impl Trusted {
         if matches!(response.data, async_graphql::Value::Null) || self.admitted.contains_key(&key) {
             return;
         }
-        let document = match self.parsed.get(query) {
-            Some(document) => document,
-            None => {
-                let Ok(document) = async_graphql::parser::parse_query(query) else {
-                    return;
-                };
-                self.parsed.insert(Arc::from(query), document.clone());
-                document
-            }
+        // Parsed again only when the guard has let the document go from its cache since.
+        let Some(document) = self
+            .documents
+            .get(query)
+            .or_else(|| async_graphql::parser::parse_query(query).ok())
+        else {
+            return;
         };
         if runs_a_query(&document, operation) {
             self.admitted.insert(key, document);
