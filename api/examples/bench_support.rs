@@ -10,7 +10,8 @@
 //!       DATABASE_URL (with their checking account) it starts a session in Redis the way
 //!       the api does (`{REDIS_KEY_PREFIX}{database identity}:session:{id}` → user id,
 //!       with SESSION_TTL_SECS) and mints its Biscuit token with BISCUIT_PRIVATE_KEY
-//!       (`TokenKeys::mint`, the api's own code). Writes `token account_id account_number`
+//!       (`TokenKeys::mint`, the api's own code) and stores its seal as sign-in does
+//!       (`TokenKeys::seal`). Writes `token account_id account_number`
 //!       per line to OUT, each padded to 512 bytes (fixed-width records). A login costs
 //!       ~16 ms of argon2; this costs ~0.1 ms a customer, so a million customers get
 //!       tokens in about a minute.
@@ -25,7 +26,7 @@ use std::io::Write;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
-use api::auth::TokenKeys;
+use api::auth::{Claims, TokenKeys};
 use api::cache::keys;
 use api::ledger::{UserId, db};
 use bb8_redis::redis;
@@ -108,7 +109,7 @@ async fn tokens(out: &str) -> anyhow::Result<()> {
         // Minting signs with Ed25519: spread over the cores.
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let chunk = customers.len().div_ceil(threads);
-        let minted: Vec<(String, String)> = std::thread::scope(|scope| {
+        let minted: Vec<(String, String, api::auth::Seal)> = std::thread::scope(|scope| {
             let handles: Vec<_> = customers
                 .chunks(chunk)
                 .map(|part| {
@@ -122,7 +123,13 @@ async fn tokens(out: &str) -> anyhow::Result<()> {
                                 let token = keys
                                     .mint(UserId(*user), &session, expires_at)
                                     .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-                                Ok((session, token))
+                                let claims = Claims {
+                                    user_id: UserId(*user),
+                                    session_id: session.clone(),
+                                    attenuated: false,
+                                };
+                                let seal = keys.seal(&token, &claims, expires_at);
+                                Ok((session, token, seal))
                             })
                             .collect::<anyhow::Result<Vec<_>>>()
                     })
@@ -142,17 +149,23 @@ async fn tokens(out: &str) -> anyhow::Result<()> {
         let pairs: Vec<_> = customers.iter().zip(&minted).collect();
         for slice in pairs.chunks(2_000) {
             let mut pipe = redis::pipe();
-            for ((user, _, _), (session, _)) in slice {
+            for ((user, _, _), (session, _, seal)) in slice {
                 pipe.cmd("SET")
                     .arg(format!("{prefix}{}", keys::session(session)))
                     .arg(user.to_string())
                     .arg("EX")
                     .arg(ttl)
                     .ignore();
+                pipe.cmd("SET")
+                    .arg(format!("{prefix}{}", seal.key))
+                    .arg(&seal.value)
+                    .arg("EX")
+                    .arg(seal.ttl.as_secs().max(1))
+                    .ignore();
             }
             let () = pipe.query_async(&mut redis).await?;
         }
-        for ((_, account, number), (_, token)) in customers.iter().zip(&minted) {
+        for ((_, account, number), (_, token, _)) in customers.iter().zip(&minted) {
             let line = format!("{token} {account} {number}");
             anyhow::ensure!(
                 line.len() < RECORD,

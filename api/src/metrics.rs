@@ -21,6 +21,7 @@ pub struct Metrics {
     operation_names: Mutex<HashSet<String>>,
     transfers: IntCounterVec,
     logins: IntCounterVec,
+    token_checks: IntCounterVec,
     cache_reads: IntCounterVec,
     db_pool: IntGaugeVec,
     /// Live subscriptions: open now, and since start the subscribers dropped for lagging
@@ -62,6 +63,13 @@ impl Metrics {
             ),
             &["outcome"],
         )?;
+        let token_checks = IntCounterVec::new(
+            opts(
+                "auth_token_checks_total",
+                "Tokens found valid, by how (remembered, seal, full_check)",
+            ),
+            &["path"],
+        )?;
         let cache_reads = IntCounterVec::new(
             opts(
                 "cache_reads_total",
@@ -80,6 +88,7 @@ impl Metrics {
         registry.register(Box::new(transfers.clone()))?;
         registry.register(Box::new(logins.clone()))?;
         registry.register(Box::new(cache_reads.clone()))?;
+        registry.register(Box::new(token_checks.clone()))?;
         let live = IntGaugeVec::new(
             opts(
                 "live_subscriptions",
@@ -96,6 +105,7 @@ impl Metrics {
             operation_names: Mutex::new(HashSet::new()),
             transfers,
             logins,
+            token_checks,
             cache_reads,
             db_pool,
             live,
@@ -131,6 +141,10 @@ impl Metrics {
 
     pub fn login(&self, outcome: &str) {
         self.logins.with_label_values(&[outcome]).inc();
+    }
+
+    pub fn token_check(&self, path: &str) {
+        self.token_checks.with_label_values(&[path]).inc();
     }
 
     pub fn cache_read(&self, result: &str) {

@@ -1,6 +1,7 @@
 //! Authentication and authorization: sign-in with throttling, Biscuit tokens bound to
 //! live sessions, and the per-request capability resolvers and handlers ask for.
 
+mod registry;
 mod request;
 mod sessions;
 pub mod throttle;
@@ -16,7 +17,7 @@ pub use banking_common::client_address::{ClientAddress, KnowsProxies, TrustedPro
 pub use request::{Reader, RequestAuth, Writer, bearer_token};
 pub use sessions::Sessions;
 pub use throttle::{LoginThrottle, ThrottleSettings};
-pub use token::{Claims, Operation, TokenKeys};
+pub use token::{Claims, Operation, Seal, TokenKeys};
 pub use watch::{CHECK_EVERY, SessionWatch, Watching};
 
 use crate::cache::Cache;
@@ -35,7 +36,7 @@ pub struct SessionToken {
 
 #[derive(Clone)]
 pub struct Auth {
-    keys: Arc<TokenKeys>,
+    tokens: registry::Registry,
     sessions: Sessions,
     throttle: LoginThrottle,
     token_ttl: Duration,
@@ -50,7 +51,7 @@ impl Auth {
         metrics: Arc<Metrics>,
     ) -> Auth {
         Auth {
-            keys: Arc::new(keys),
+            tokens: registry::Registry::new(keys, cache.clone()),
             sessions: Sessions::new(
                 cache.clone(),
                 config.session_ttl,
@@ -114,7 +115,7 @@ impl Auth {
     pub async fn start_session(&self, user: User) -> Result<SessionToken, Error> {
         let session_id = self.sessions.create(user.id).await?;
         let expires_at = SystemTime::now() + self.token_ttl;
-        let token = self.keys.mint(user.id, &session_id, expires_at)?;
+        let token = self.tokens.mint(user.id, &session_id, expires_at).await?;
         Ok(SessionToken {
             token,
             expires_at: DateTime::<Utc>::from(expires_at),
@@ -129,7 +130,8 @@ impl Auth {
     /// attenuated copy (a read-only one); what it may do was decided by its checks for
     /// `operation`.
     pub async fn authorize(&self, token: &str, operation: Operation) -> Result<Claims, Error> {
-        let claims = self.keys.verify(token, operation)?;
+        let (claims, checked_by) = self.tokens.claims(token, operation).await?;
+        self.metrics.token_check(checked_by.as_str());
         self.sessions
             .check(
                 &claims.session_id,
@@ -141,12 +143,18 @@ impl Auth {
         Ok(claims)
     }
 
-    pub async fn logout(&self, session_id: &str) -> Result<(), Error> {
-        self.sessions.revoke(session_id).await
+    /// Ends the session; the token that asked (the owner's own) loses its seal too, which
+    /// would otherwise stay in the cache, useless, until the token expires.
+    pub async fn logout(&self, session_id: &str, token: Option<&str>) -> Result<(), Error> {
+        self.sessions.revoke(session_id).await?;
+        if let Some(token) = token {
+            self.tokens.forget(token).await?;
+        }
+        Ok(())
     }
 
     /// A read-only copy of `token` that expires after `ttl` (and with the session).
     pub fn read_only_token(&self, token: &str, ttl: Duration) -> Result<String, Error> {
-        self.keys.read_only(token, SystemTime::now() + ttl)
+        self.tokens.keys().read_only(token, SystemTime::now() + ttl)
     }
 }

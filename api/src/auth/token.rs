@@ -1,12 +1,24 @@
 //! Biscuit tokens: minted with the root key, checked on every request with the time,
 //! the operation and the session they name.
+//!
+//! Checking a token's signature is most of what a request from a customer the api has
+//! not seen lately costs (an Ed25519 verification, deriving the proof's public key and a
+//! Datalog run: ~800k instructions, ~110 µs). The api mints every session token it
+//! accepts, so at sign-in it also seals the token's claims with a MAC ([`TokenKeys::seal`],
+//! kept in the cache by `super::registry`): a later request whose token has an intact seal
+//! skips the signature. The MAC's key is derived from the root private key, so whoever
+//! can write to the cache still cannot vouch for a token the root key did not sign, nor
+//! move a sealed token to other claims. Attenuated copies are never sealed.
 
 use crate::ledger::UserId;
 use std::time::{Duration, SystemTime};
 
 use biscuit_auth::macros::{authorizer, biscuit, block};
 use biscuit_auth::{AuthorizerLimits, Biscuit, KeyPair, PrivateKey, builder::Algorithm};
+use hmac::{Hmac, Mac, digest::KeyInit};
+use sha2::{Digest, Sha256};
 
+use crate::cache::keys;
 use crate::error::Error;
 
 /// Tokens longer than this are refused before any parsing.
@@ -39,6 +51,8 @@ pub struct Claims {
 
 pub struct TokenKeys {
     root: KeyPair,
+    /// The seals' MAC, keyed with a key derived from the root private key (never stored).
+    sealing: Hmac<Sha256>,
     /// Session tokens (one block, signed by our root key) already verified, with their
     /// expiry: the signature and the checks of the same bytes give the same answer until
     /// then, so a repeat costs a map lookup instead of a signature check and a Datalog run.
@@ -63,6 +77,7 @@ impl TokenKeys {
 
     fn with_root(root: KeyPair) -> TokenKeys {
         TokenKeys {
+            sealing: sealing(&root),
             root,
             verified: verified_cache(VERIFIED_CAPACITY),
         }
@@ -72,8 +87,8 @@ impl TokenKeys {
     /// again when they come back): a bound however many customers are signed in.
     pub fn remembering(self, entries: u64) -> TokenKeys {
         TokenKeys {
-            root: self.root,
             verified: verified_cache(entries),
+            ..self
         }
     }
 
@@ -122,14 +137,87 @@ impl TokenKeys {
             .map_err(|e| Error::Internal(anyhow::anyhow!("attenuating a token: {e}")))
     }
 
+    /// The claims of a session token verified (or unsealed) lately and not expired since:
+    /// a map lookup, before anything is parsed or asked of the cache.
+    pub fn remembered(&self, token: &str) -> Option<Claims> {
+        if token.len() > MAX_TOKEN_LEN {
+            return None;
+        }
+        self.verified
+            .get(token)
+            .filter(|(_, expires_at)| SystemTime::now() < *expires_at)
+            .map(|(claims, _)| claims)
+    }
+
+    /// Forgets a remembered token (signed out: its session check would refuse it anyway).
+    pub fn forget(&self, token: &str) {
+        self.verified.invalidate(token);
+    }
+
+    /// The seal of a session token this api has just minted with these claims: where
+    /// the cache keeps it, what it holds and for how long (until the token expires).
+    pub fn seal(&self, token: &str, claims: &Claims, expires_at: SystemTime) -> Seal {
+        let expires = unix_seconds(expires_at);
+        let sealed = format!("{} {} {expires}", claims.user_id.0, claims.session_id);
+        let mac = hex::encode(self.seal_mac(token, &sealed).finalize().into_bytes());
+        Seal {
+            key: seal_location(token),
+            value: format!("{sealed} {mac}"),
+            ttl: expires_at
+                .duration_since(SystemTime::now())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Where the cache keeps this token's seal, if it has one.
+    pub fn sealed_at(&self, token: &str) -> Option<String> {
+        (!token.is_empty() && token.len() <= MAX_TOKEN_LEN).then(|| seal_location(token))
+    }
+
+    /// The claims a seal vouches for, when its MAC is ours and covers this very token and
+    /// these claims, and the token has not expired; remembered like a verified token.
+    /// Anything else (a seal of another token, altered claims, another root key's MAC, a
+    /// malformed value) is `None`, and the token gets the full check.
+    pub fn unseal(&self, token: &str, value: &str) -> Option<Claims> {
+        let (sealed, mac) = value.rsplit_once(' ')?;
+        let mac = hex::decode(mac).ok()?;
+        self.seal_mac(token, sealed).verify_slice(&mac).ok()?;
+        let mut fields = sealed.split(' ');
+        let user_id = fields.next()?.parse::<i64>().ok()?;
+        let session_id = fields.next()?.to_owned();
+        let expires: u64 = fields.next()?.parse().ok()?;
+        if fields.next().is_some() {
+            return None;
+        }
+        let expires_at = SystemTime::UNIX_EPOCH + Duration::from_secs(expires);
+        if SystemTime::now() >= expires_at {
+            return None;
+        }
+        let claims = Claims {
+            user_id: UserId(user_id),
+            session_id,
+            attenuated: false,
+        };
+        self.verified
+            .insert(token.to_owned(), (claims.clone(), expires_at));
+        Some(claims)
+    }
+
+    /// The MAC over one token and the claims sealed with it; the token's length goes
+    /// first so that no (token, claims) pair reads as another.
+    fn seal_mac(&self, token: &str, sealed: &str) -> Hmac<Sha256> {
+        let mut mac = self.sealing.clone();
+        mac.update(&(token.len() as u64).to_be_bytes());
+        mac.update(token.as_bytes());
+        mac.update(sealed.as_bytes());
+        mac
+    }
+
     /// Verifies the signature and every check in every block for this operation now.
     pub fn verify(&self, token: &str, operation: Operation) -> Result<Claims, Error> {
         // Looked up before parsing: checking the signature is the expensive part, and the
         // very same bytes were verified when they were remembered.
-        if token.len() <= MAX_TOKEN_LEN
-            && let Some((claims, expires_at)) = self.verified.get(token)
-            && SystemTime::now() < expires_at
-        {
+        if let Some(claims) = self.remembered(token) {
             return Ok(claims);
         }
         let parsed = self.parse(token)?;
@@ -165,6 +253,42 @@ impl TokenKeys {
         Biscuit::from_base64(token, self.root.public())
             .map_err(|_| Error::Unauthenticated("the token is not valid"))
     }
+}
+
+/// What the cache keeps for a sealed token (see [`TokenKeys::seal`]).
+#[derive(Clone, Debug)]
+pub struct Seal {
+    pub key: String,
+    pub value: String,
+    pub ttl: Duration,
+}
+
+/// The seals' MAC, keyed with HMAC-SHA256 of a fixed label under the root private key: it
+/// changes with the root key and reveals nothing of it.
+fn sealing(root: &KeyPair) -> Hmac<Sha256> {
+    let mut derive = hmac_keyed(&root.private().to_bytes());
+    derive.update(b"banking: seals of session tokens, v1");
+    hmac_keyed(&derive.finalize().into_bytes())
+}
+
+/// HMAC-SHA256 under a key of at most one block (64 bytes; ours are 32), zero-padded to
+/// the block as HMAC itself pads a short key.
+fn hmac_keyed(key: &[u8]) -> Hmac<Sha256> {
+    let mut block = zeroize::Zeroizing::new([0u8; 64]);
+    let n = key.len().min(64);
+    block[..n].copy_from_slice(&key[..n]);
+    <Hmac<Sha256> as KeyInit>::new(&(*block).into())
+}
+
+/// Names a token's seal by the token's digest: a key name never holds a credential.
+fn seal_location(token: &str) -> String {
+    keys::sealed_token(&hex::encode(Sha256::digest(token.as_bytes())))
+}
+
+fn unix_seconds(at: SystemTime) -> u64 {
+    at.duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
 }
 
 fn verified_cache(entries: u64) -> moka::sync::Cache<String, (Claims, SystemTime)> {
@@ -313,6 +437,66 @@ mod tests {
             keys.verify(&read_only, Operation::Write),
             Err(Error::Forbidden(_))
         ));
+    }
+
+    #[test]
+    fn a_seal_vouches_only_for_its_own_token_and_claims() {
+        let root = KeyPair::new().private().to_bytes_hex();
+        let keys = TokenKeys::from_hex(&root).expect("key").remembering(0);
+        let alice = |session: &str| Claims {
+            user_id: UserId(42),
+            session_id: session.into(),
+            attenuated: false,
+        };
+        let expires = later(60);
+        let token = keys.mint(UserId(42), "s-1", expires).expect("mint");
+        let seal = keys.seal(&token, &alice("s-1"), expires);
+        assert_eq!(keys.sealed_at(&token), Some(seal.key.clone()));
+        assert!(!seal.key.contains(&token), "the key names a digest");
+        assert!(seal.ttl > Duration::from_secs(58) && seal.ttl <= Duration::from_secs(60));
+        assert_eq!(keys.unseal(&token, &seal.value), Some(alice("s-1")));
+        // Another replica with the same root key reads it; another root key does not.
+        let replica = TokenKeys::from_hex(&root).expect("key");
+        assert_eq!(replica.unseal(&token, &seal.value), Some(alice("s-1")));
+        let stranger = TokenKeys::generate();
+        assert_eq!(stranger.unseal(&token, &seal.value), None);
+        let forged = stranger.seal(&token, &alice("s-1"), expires);
+        assert_eq!(keys.unseal(&token, &forged.value), None);
+
+        // Another token's seal, however valid, does not vouch for this one.
+        let bob = keys.mint(UserId(43), "s-2", expires).expect("mint");
+        let bobs = Claims {
+            user_id: UserId(43),
+            session_id: "s-2".into(),
+            attenuated: false,
+        };
+        let bob_seal = keys.seal(&bob, &bobs, expires);
+        assert_eq!(keys.unseal(&token, &bob_seal.value), None);
+        assert_eq!(keys.unseal(&bob, &bob_seal.value), Some(bobs));
+
+        // Claims or expiry changed under the same MAC.
+        let (sealed, mac) = seal.value.rsplit_once(' ').expect("mac");
+        let expiry = sealed.rsplit(' ').next().expect("expiry");
+        for altered in [
+            format!("43 s-1 {expiry} {mac}"),
+            format!("42 s-2 {expiry} {mac}"),
+            format!("42 s-1 {} {mac}", unix_seconds(later(3600))),
+            format!("42 s-1 {expiry} {}", "0".repeat(64)),
+            format!("{} extra", seal.value),
+            format!("42 s-1 extra {expiry} {mac}"),
+            String::new(),
+            "42".into(),
+            "42 s-1 zz".into(),
+            format!("x s-1 {expiry} {mac}"),
+        ] {
+            assert_eq!(keys.unseal(&token, &altered), None, "{altered}");
+        }
+
+        // A seal past its expiry vouches for nothing.
+        let lapsed = keys.seal(&token, &alice("s-1"), SystemTime::now());
+        assert_eq!(keys.unseal(&token, &lapsed.value), None);
+        assert_eq!(keys.sealed_at(""), None);
+        assert_eq!(keys.sealed_at(&"A".repeat(5000)), None);
     }
 
     #[test]

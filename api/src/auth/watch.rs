@@ -134,7 +134,8 @@ impl Inner {
             for (id, entry) in entries.iter() {
                 if self
                     .auth
-                    .keys
+                    .tokens
+                    .keys()
                     .verify(&entry.token, Operation::Read)
                     .is_err()
                 {

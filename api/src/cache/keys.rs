@@ -7,6 +7,8 @@ use crate::ledger::{AccountId, UserId};
 
 /// A session: its value is the user id, its time to live the idle timeout.
 const SESSION: &str = "session:";
+/// A session token's seal: its claims and a MAC, until the token expires.
+const SEALED_TOKEN: &str = "sealed_token:";
 /// A user's generation: bumped after every write touching them, so cached reads under an
 /// older generation are never read again.
 const GENERATION: &str = "gen:";
@@ -56,4 +58,10 @@ pub fn node() -> String {
 
 pub fn read_era() -> String {
     READ_ERA.to_owned()
+}
+
+/// The seal of a session token the api minted (`auth::TokenKeys::seal`), by the token's
+/// SHA-256 in hex.
+pub fn sealed_token(digest: &str) -> String {
+    format!("{SEALED_TOKEN}{digest}")
 }

@@ -24,3 +24,4 @@ mod sign_in_throttle;
 mod slow_clients;
 mod statements;
 mod subscriptions;
+mod token_seals;

@@ -58,8 +58,12 @@ impl AuthMutation {
     /// Ends the session: this token and every read-only copy of it stop working at once.
     #[tracing::instrument(skip_all)]
     async fn logout(&self, ctx: &Context<'_>) -> Result<bool, Error> {
-        let writer = request_auth(ctx).writer().await?;
-        state(ctx).auth.logout(&writer.session_id).await?;
+        let auth = request_auth(ctx);
+        let writer = auth.writer().await?;
+        state(ctx)
+            .auth
+            .logout(&writer.session_id, auth.bearer())
+            .await?;
         Ok(true)
     }
 

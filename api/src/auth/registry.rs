@@ -1,0 +1,102 @@
+//! The seals of the session tokens this api minted, kept in the shared cache beside the
+//! sessions (`TokenKeys::seal` says what a seal is and why it is safe). Any replica can
+//! then accept a token another one minted without checking its signature.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use super::{Claims, Operation, TokenKeys};
+use crate::cache::Cache;
+use crate::error::Error;
+use crate::ledger::UserId;
+
+/// How a token was found valid (the `auth_token_checks_total` metric's `path`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckedBy {
+    /// Verified or unsealed by this replica lately: a map lookup.
+    Remembered,
+    /// Its seal in the cache: one cache look-up and a MAC.
+    Seal,
+    /// Signature, checks and Datalog: an attenuated copy, or a token without a seal.
+    FullCheck,
+}
+
+impl CheckedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckedBy::Remembered => "remembered",
+            CheckedBy::Seal => "seal",
+            CheckedBy::FullCheck => "full_check",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Registry {
+    keys: Arc<TokenKeys>,
+    cache: Arc<dyn Cache>,
+}
+
+impl Registry {
+    pub fn new(keys: TokenKeys, cache: Arc<dyn Cache>) -> Registry {
+        Registry {
+            keys: Arc::new(keys),
+            cache,
+        }
+    }
+
+    pub fn keys(&self) -> &TokenKeys {
+        &self.keys
+    }
+
+    /// Mints a session token and seals it. A seal that cannot be stored costs only
+    /// speed: the token is then checked in full, as any unsealed one.
+    pub async fn mint(
+        &self,
+        user_id: UserId,
+        session_id: &str,
+        expires_at: SystemTime,
+    ) -> Result<String, Error> {
+        let token = self.keys.mint(user_id, session_id, expires_at)?;
+        let claims = Claims {
+            user_id,
+            session_id: session_id.to_owned(),
+            attenuated: false,
+        };
+        let seal = self.keys.seal(&token, &claims, expires_at);
+        if let Err(e) = self.cache.set(&seal.key, &seal.value, seal.ttl).await {
+            tracing::warn!(error = %e, "could not store a session token's seal; it will be checked in full");
+        }
+        Ok(token)
+    }
+
+    /// Drops the token's seal (at sign-out: its session is gone, so the seal is useless).
+    pub async fn forget(&self, token: &str) -> Result<(), Error> {
+        self.keys.forget(token);
+        if let Some(key) = self.keys.sealed_at(token) {
+            self.cache.delete(&key).await?;
+        }
+        Ok(())
+    }
+
+    /// What the token says, if it is valid for this operation now: remembered, unsealed,
+    /// or else verified in full (signature and every check). A seal that is missing,
+    /// unreadable or not ours, or a cache that does not answer, means the full check.
+    pub async fn claims(
+        &self,
+        token: &str,
+        operation: Operation,
+    ) -> Result<(Claims, CheckedBy), Error> {
+        if let Some(claims) = self.keys.remembered(token) {
+            return Ok((claims, CheckedBy::Remembered));
+        }
+        if let Some(key) = self.keys.sealed_at(token)
+            && let Ok(Some(value)) = self.cache.get(&key).await
+            && let Some(claims) = self.keys.unseal(token, &value)
+        {
+            return Ok((claims, CheckedBy::Seal));
+        }
+        let claims = self.keys.verify(token, operation)?;
+        Ok((claims, CheckedBy::FullCheck))
+    }
+}

@@ -1,0 +1,174 @@
+//! A session token's seal lets the api skip its signature, and nothing else: a missing,
+//! moved, altered or foreign seal only means the full check, never other claims.
+
+use std::time::{Duration, SystemTime};
+
+use crate::support::{CacheKind, KEY_HEX, TestApp, error_code, setups};
+use api::auth::{Claims, TokenKeys};
+use api::ledger::UserId;
+use serde_json::json;
+
+const LOGIN: &str =
+    "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }";
+
+async fn sign_in(app: &TestApp, name: &str) -> String {
+    let body = app
+        .gql(
+            None,
+            LOGIN,
+            json!({ "u": name, "p": "correct horse battery" }),
+        )
+        .await;
+    body["data"]["login"]["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{}: login failed: {body}", app.setup))
+        .to_owned()
+}
+
+/// How many tokens this api found valid by `path` (remembered, seal, full_check).
+async fn token_checks(app: &TestApp, path: &str) -> u64 {
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.metrics_base))
+        .send()
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("body");
+    let series = format!("banking_api_auth_token_checks_total{{path=\"{path}\"}} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&series))
+        .map_or(0, |n| n.trim().parse().expect("a count"))
+}
+
+async fn account_ids(app: &TestApp, token: &str) -> Vec<String> {
+    let body = app.gql(Some(token), "{ accounts { id } }", json!({})).await;
+    body["data"]["accounts"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}: accounts failed: {body}", app.setup))
+        .iter()
+        .map(|a| a["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_seal_never_vouches_for_other_claims() {
+    let keys = TokenKeys::from_hex(KEY_HEX).expect("key");
+    for (backend, cache) in setups() {
+        let app = TestApp::spawn(backend, cache).await;
+        let cache = app.state.services.cache.clone();
+        let alice = app.customer("alice").await;
+        let bob = app.customer("bob").await;
+        let bob_user = UserId(bob.user_id.parse().expect("a numeric id"));
+        let alices = vec![alice.account_id.clone()];
+
+        // An intact seal: the first use of a fresh token skips the signature.
+        let sealed = sign_in(&app, "alice").await;
+        assert_eq!(account_ids(&app, &sealed).await, alices, "{}", app.setup);
+        assert_eq!(token_checks(&app, "seal").await, 1, "{}", app.setup);
+        assert_eq!(token_checks(&app, "full_check").await, 0, "{}", app.setup);
+
+        // Each of these fresh tokens of Alice's has its seal replaced; each must still
+        // read Alice's accounts (after the full check), never Bob's.
+        let bob_seal = cache
+            .get(&keys.sealed_at(&bob.token).expect("key"))
+            .await
+            .expect("cache")
+            .expect("Bob's token is sealed");
+        let mut replaced = 0;
+        for attack in ["bob's seal", "bob's claims", "foreign key", "no seal"] {
+            let token = sign_in(&app, "alice").await;
+            let at = keys.sealed_at(&token).expect("key");
+            let real = cache.get(&at).await.expect("cache").expect("sealed");
+            let (claims, mac) = real.rsplit_once(' ').expect("mac");
+            let expiry = claims.rsplit(' ').next().expect("expiry");
+            let session = claims.split(' ').nth(1).expect("session");
+            let value = match attack {
+                "bob's seal" => Some(bob_seal.clone()),
+                "bob's claims" => Some(format!("{} {session} {expiry} {mac}", bob.user_id)),
+                "foreign key" => {
+                    let forged = TokenKeys::generate().seal(
+                        &token,
+                        &Claims {
+                            user_id: bob_user,
+                            session_id: session.to_owned(),
+                            attenuated: false,
+                        },
+                        SystemTime::now() + Duration::from_secs(600),
+                    );
+                    Some(forged.value)
+                }
+                _ => None,
+            };
+            assert_ne!(value.as_deref(), Some(real.as_str()));
+            match value {
+                Some(value) => cache
+                    .set(&at, &value, Duration::from_secs(600))
+                    .await
+                    .expect("set"),
+                None => cache.delete(&at).await.expect("delete"),
+            }
+            assert_eq!(
+                account_ids(&app, &token).await,
+                alices,
+                "{}: {attack}",
+                app.setup
+            );
+            replaced += 1;
+            assert_eq!(
+                token_checks(&app, "full_check").await,
+                replaced,
+                "{}: {attack} was checked in full",
+                app.setup
+            );
+        }
+        assert_eq!(token_checks(&app, "seal").await, 1, "{}", app.setup);
+
+        // Signing out drops the seal with the session; the token is refused.
+        let out = app
+            .gql(Some(&sealed), "mutation { logout }", json!({}))
+            .await;
+        assert!(out["errors"].is_null(), "{out}");
+        let at = keys.sealed_at(&sealed).expect("key");
+        assert_eq!(cache.get(&at).await.expect("cache"), None, "{}", app.setup);
+        let after = app
+            .gql(Some(&sealed), "{ accounts { id } }", json!({}))
+            .await;
+        assert_eq!(error_code(&after), Some("UNAUTHENTICATED"), "{after}");
+    }
+}
+
+#[tokio::test]
+async fn a_token_minted_by_one_replica_is_taken_by_its_seal_on_another() {
+    let Some(redis) = testkit::redis_url() else {
+        eprintln!("skipped: needs Redis (TEST_REDIS_URL)");
+        return;
+    };
+    let backend = if testkit::postgres_admin_url().is_some() {
+        testkit::Backend::Postgres
+    } else {
+        testkit::Backend::Sqlite
+    };
+    let database = testkit::TestDatabase::new(backend).await;
+    let config = crate::support::config_for(&database, &CacheKind::Redis(redis));
+    let url = database.url.clone();
+    let first = TestApp::spawn_with(database, config.clone(), "replica 1".into()).await;
+    let second = TestApp::spawn_with(
+        testkit::TestDatabase::existing(&url, backend),
+        config,
+        "replica 2".into(),
+    )
+    .await;
+    let alice = first.customer("alice").await;
+    for _ in 0..3 {
+        assert_eq!(
+            account_ids(&second, &alice.token).await,
+            vec![alice.account_id.clone()]
+        );
+    }
+    // Once by its seal, then remembered; never the signature.
+    assert_eq!(token_checks(&second, "seal").await, 1);
+    assert_eq!(token_checks(&second, "remembered").await, 2);
+    assert_eq!(token_checks(&second, "full_check").await, 0);
+}
