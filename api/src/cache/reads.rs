@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::{Cache, CacheSizes, keys, weight};
-use crate::ledger::{Account, AccountId, Cursor, Error, HistoryPage, Ledger, User, UserId};
+use crate::ledger::{Account, Cursor, Error, HistoryOf, HistoryPage, Ledger, User, UserId};
 use crate::metrics::Metrics;
 
 /// How long a cached read may live. Generations make it correct; the ttl only bounds
@@ -81,18 +81,16 @@ impl CachedReads {
     /// cached like the balances it must agree with; later pages are read as asked.
     pub async fn history(
         &self,
-        user_id: UserId,
-        account_id: AccountId,
+        of: HistoryOf<'_>,
         first: u64,
         after: Option<Cursor>,
     ) -> Result<HistoryPage, Error> {
         if after.is_some() {
-            return self.ledger.history(user_id, account_id, first, after).await;
+            return self.ledger.history(of, first, after).await;
         }
-        self.read(&keys::history(account_id, first), user_id, || {
-            self.ledger.history(user_id, account_id, first, None)
-        })
-        .await
+        let what = keys::history(of.account_id(), first);
+        self.read(&what, of.owner(), || self.ledger.history(of, first, None))
+            .await
     }
 
     /// Marks every cached read of these users stale. Called after the commit; the bumps

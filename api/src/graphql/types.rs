@@ -7,7 +7,7 @@ use super::loaders::AccountNumberLoader;
 use super::scalars::Money;
 use super::state;
 use crate::error::Error;
-use crate::ledger::{self, AccountId, Cursor, HistoryPage, UserId};
+use crate::ledger::{self, AccountId, Cursor, HistoryOf, HistoryPage};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
 pub enum AccountType {
@@ -122,25 +122,21 @@ impl Account {
         #[graphql(default = 20)] first: Option<i32>,
         after: Option<String>,
     ) -> Result<TransactionConnection, Error> {
-        // An `Account` value exists only when its owner asked for it.
-        history(ctx, self.0.user_id, self.0.id, first, after).await
+        // An `Account` value exists only when its owner asked for it: no second look-up.
+        history(ctx, HistoryOf::Owned(&self.0), first, after).await
     }
 }
 
 /// One page of the history of one of the user's accounts.
 pub async fn history(
     ctx: &Context<'_>,
-    user_id: UserId,
-    account_id: AccountId,
+    of: HistoryOf<'_>,
     first: Option<i32>,
     after: Option<String>,
 ) -> Result<TransactionConnection, Error> {
     let first = ledger::page_size(first.map(i64::from))?;
     let after = after.as_deref().map(Cursor::parse).transpose()?;
-    let page = state(ctx)
-        .reads
-        .history(user_id, account_id, first, after)
-        .await?;
+    let page = state(ctx).reads.history(of, first, after).await?;
     Ok(TransactionConnection::from(page))
 }
 

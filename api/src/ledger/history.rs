@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entities::transactions;
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement, Value};
 
-use super::{AccountId, Cursor, Error, Input, Ledger, Transaction, UserId};
+use super::{Account, AccountId, Cursor, Error, Input, Ledger, Transaction, UserId};
 
 pub const DEFAULT_PAGE: u64 = 20;
 pub const MAX_PAGE: u64 = 100;
@@ -34,18 +34,54 @@ pub fn page_size(first: Option<i64>) -> Result<u64, Error> {
     }
 }
 
+/// Whose history a page is of, and how the caller's ownership is known.
+#[derive(Clone, Copy, Debug)]
+pub enum HistoryOf<'a> {
+    /// An account the ledger read as its owner's for this very request (an `Account` is
+    /// made only from the owner's own rows): nothing to check again.
+    Owned(&'a Account),
+    /// An account the caller named by id: looked up among the caller's accounts first,
+    /// and NOT_FOUND when it is not one of them.
+    Named {
+        user_id: UserId,
+        account_id: AccountId,
+    },
+}
+
+impl HistoryOf<'_> {
+    pub fn owner(&self) -> UserId {
+        match self {
+            HistoryOf::Owned(account) => account.user_id,
+            HistoryOf::Named { user_id, .. } => *user_id,
+        }
+    }
+
+    pub fn account_id(&self) -> AccountId {
+        match self {
+            HistoryOf::Owned(account) => account.id,
+            HistoryOf::Named { account_id, .. } => *account_id,
+        }
+    }
+}
+
 impl Ledger {
     /// A page of the history of one of the caller's accounts: transactions into or out of
     /// it, newest first, strictly after `after`.
     #[tracing::instrument(skip(self))]
     pub async fn history(
         &self,
-        user_id: UserId,
-        account_id: AccountId,
+        of: HistoryOf<'_>,
         first: u64,
         after: Option<Cursor>,
     ) -> Result<HistoryPage, Error> {
-        self.account(user_id, account_id).await?;
+        if let HistoryOf::Named {
+            user_id,
+            account_id,
+        } = of
+        {
+            self.account(user_id, account_id).await?;
+        }
+        let account_id = of.account_id();
         let from = match after {
             Some(Cursor(before_id)) => Keyset::Before(before_id),
             None => Keyset::Before(i64::MAX),

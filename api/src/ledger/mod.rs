@@ -18,7 +18,7 @@ mod verify;
 
 pub use accounts::{Account, AccountType, MAX_ACCOUNTS};
 pub use error::{Error, Input};
-pub use history::{DEFAULT_PAGE, HistoryPage, MAX_PAGE, page_size};
+pub use history::{DEFAULT_PAGE, HistoryOf, HistoryPage, MAX_PAGE, page_size};
 pub use ids::{AccountId, PayeeId, UserId};
 pub use money::{MAX_AMOUNT_CENTS, Money};
 pub use names::{AccountNumber, Cursor, Description, Email, IdempotencyKey, Password, Username};

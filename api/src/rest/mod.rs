@@ -146,7 +146,14 @@ async fn transactions(
     let page = state
         .services
         .reads
-        .history(reader.user_id, account_id, HISTORY_LIMIT, None)
+        .history(
+            ledger::HistoryOf::Named {
+                user_id: reader.user_id,
+                account_id,
+            },
+            HISTORY_LIMIT,
+            None,
+        )
         .await?;
     Ok(axum::Json(
         page.items

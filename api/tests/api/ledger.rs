@@ -290,7 +290,14 @@ async fn history_is_newest_first_in_cursor_pages_for_the_owner_only() {
         let mut after = None;
         loop {
             let page = ledger
-                .history(alice.id, a.id, 3, after)
+                .history(
+                    api::ledger::HistoryOf::Named {
+                        user_id: alice.id,
+                        account_id: a.id,
+                    },
+                    3,
+                    after,
+                )
                 .await
                 .expect("page");
             seen.extend(page.items.iter().map(|t| t.id));
@@ -307,12 +314,38 @@ async fn history_is_newest_first_in_cursor_pages_for_the_owner_only() {
 
         // Bob sees the 7 incoming transfers in his account, and nothing of Alice's.
         let bobs = ledger
-            .history(bob.id, b.id, 100, None)
+            .history(
+                api::ledger::HistoryOf::Named {
+                    user_id: bob.id,
+                    account_id: b.id,
+                },
+                100,
+                None,
+            )
             .await
             .expect("history");
         assert_eq!(bobs.items.len(), 7);
+        // The same page for an account already read as Bob's, without looking it up again.
+        let bobs_account = ledger.account(bob.id, b.id).await.expect("account");
+        let owned = ledger
+            .history(api::ledger::HistoryOf::Owned(&bobs_account), 100, None)
+            .await
+            .expect("history");
+        assert_eq!(
+            owned.items.iter().map(|t| t.id).collect::<Vec<_>>(),
+            bobs.items.iter().map(|t| t.id).collect::<Vec<_>>()
+        );
         assert!(matches!(
-            ledger.history(bob.id, a.id, 10, None).await,
+            ledger
+                .history(
+                    api::ledger::HistoryOf::Named {
+                        user_id: bob.id,
+                        account_id: a.id
+                    },
+                    10,
+                    None
+                )
+                .await,
             Err(Error::NotFound {
                 what: "account",
                 ..
@@ -377,7 +410,14 @@ async fn history_pages_are_the_pages_of_one_query_over_both_directions() {
                 let mut after = None;
                 loop {
                     let page = ledger
-                        .history(user.id, account.id, size, after)
+                        .history(
+                            api::ledger::HistoryOf::Named {
+                                user_id: user.id,
+                                account_id: account.id,
+                            },
+                            size,
+                            after,
+                        )
                         .await
                         .expect("page");
                     pages.push(page.items.iter().map(|t| t.id).collect::<Vec<_>>());
@@ -489,7 +529,14 @@ async fn concurrent_random_transfers_keep_the_invariant() {
             assert!(account.balance.cents() >= 0);
             total += account.balance.cents();
             let history = ledger
-                .history(*owner, *account_id, 100, None)
+                .history(
+                    api::ledger::HistoryOf::Named {
+                        user_id: *owner,
+                        account_id: *account_id,
+                    },
+                    100,
+                    None,
+                )
                 .await
                 .expect("history");
             let _ = history;

@@ -3,7 +3,7 @@ use async_graphql::{Context, ID, Object};
 use crate::error::Error;
 use crate::graphql::types::{Account, TransactionConnection, history};
 use crate::graphql::{reader, state};
-use crate::ledger::{AccountId, Input};
+use crate::ledger::{AccountId, HistoryOf, Input};
 
 #[derive(Default)]
 pub struct AccountQuery;
@@ -40,6 +40,10 @@ impl AccountQuery {
     ) -> Result<TransactionConnection, Error> {
         let reader = reader(ctx).await?;
         let account_id = AccountId::parse(&account_id, Input::Account)?;
-        history(ctx, reader.user_id, account_id, first, after).await
+        let of = HistoryOf::Named {
+            user_id: reader.user_id,
+            account_id,
+        };
+        history(ctx, of, first, after).await
     }
 }
