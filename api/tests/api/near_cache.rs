@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::support::error_code;
 use crate::support::redis_server::RedisServer;
-use crate::support::{CacheKind, TestApp, error_code};
 use api::cache::{Cache, Freshness, RedisCache};
 use serde_json::json;
 
@@ -186,26 +186,10 @@ async fn a_replica_reads_its_copy_and_forgets_what_another_replica_changed() {
 
 #[tokio::test]
 async fn after_logout_on_one_replica_the_other_refuses_to_move_money_at_once() {
-    let Some(redis) = testkit::redis_url() else {
+    let Some((first, second)) = crate::support::two_replicas().await else {
         eprintln!("skipped: needs Redis (TEST_REDIS_URL)");
         return;
     };
-    let backend = if testkit::postgres_admin_url().is_some() {
-        testkit::Backend::Postgres
-    } else {
-        testkit::Backend::Sqlite
-    };
-    let database = testkit::TestDatabase::new(backend).await;
-    let cache = CacheKind::Redis(redis);
-    let first_config = crate::support::config_for(&database, &cache);
-    let url = database.url.clone();
-    let first = TestApp::spawn_with(database, first_config.clone(), "replica 1".into()).await;
-    let second = TestApp::spawn_with(
-        testkit::TestDatabase::existing(&url, backend),
-        first_config,
-        "replica 2".into(),
-    )
-    .await;
     let alice = first.customer("alice").await;
     let bob = first.customer("bob").await;
     first.deposit(&alice, "10.00").await;

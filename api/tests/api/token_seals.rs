@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::support::{CacheKind, KEY_HEX, TestApp, error_code, setups};
+use crate::support::{KEY_HEX, TestApp, error_code, setups};
 use api::auth::{Claims, TokenKeys};
 use api::ledger::UserId;
 use serde_json::json;
@@ -141,25 +141,10 @@ async fn a_seal_never_vouches_for_other_claims() {
 
 #[tokio::test]
 async fn a_token_minted_by_one_replica_is_taken_by_its_seal_on_another() {
-    let Some(redis) = testkit::redis_url() else {
+    let Some((first, second)) = crate::support::two_replicas().await else {
         eprintln!("skipped: needs Redis (TEST_REDIS_URL)");
         return;
     };
-    let backend = if testkit::postgres_admin_url().is_some() {
-        testkit::Backend::Postgres
-    } else {
-        testkit::Backend::Sqlite
-    };
-    let database = testkit::TestDatabase::new(backend).await;
-    let config = crate::support::config_for(&database, &CacheKind::Redis(redis));
-    let url = database.url.clone();
-    let first = TestApp::spawn_with(database, config.clone(), "replica 1".into()).await;
-    let second = TestApp::spawn_with(
-        testkit::TestDatabase::existing(&url, backend),
-        config,
-        "replica 2".into(),
-    )
-    .await;
     let alice = first.customer("alice").await;
     for _ in 0..3 {
         assert_eq!(

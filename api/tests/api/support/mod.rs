@@ -173,6 +173,28 @@ pub struct Customer {
     pub account_number: String,
 }
 
+/// Two api replicas on one database and one Redis prefix (a deployment of two pods), or
+/// `None` without Redis (never in CI, where `testkit::redis_url` fails first).
+pub async fn two_replicas() -> Option<(TestApp, TestApp)> {
+    let redis = testkit::redis_url()?;
+    let backend = if testkit::postgres_admin_url().is_some() {
+        testkit::Backend::Postgres
+    } else {
+        testkit::Backend::Sqlite
+    };
+    let database = TestDatabase::new(backend).await;
+    let config = config_for(&database, &CacheKind::Redis(redis));
+    let url = database.url.clone();
+    let first = TestApp::spawn_with(database, config.clone(), "replica 1".into()).await;
+    let second = TestApp::spawn_with(
+        TestDatabase::existing(&url, backend),
+        config,
+        "replica 2".into(),
+    )
+    .await;
+    Some((first, second))
+}
+
 /// Signs a customer up and asks for what `Customer` holds.
 pub const SIGN_UP: &str = "mutation($input: SignupInput!) { signup(input: $input) { token user { id accounts { id accountNumber } } } }";
 
