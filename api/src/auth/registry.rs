@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::{Claims, Operation, TokenKeys};
-use crate::cache::Cache;
+use crate::cache::{Cache, CacheError};
 use crate::error::Error;
 use crate::ledger::UserId;
 
@@ -70,13 +70,14 @@ impl Registry {
         Ok(token)
     }
 
-    /// Drops the token's seal (at sign-out: its session is gone, so the seal is useless).
-    pub async fn forget(&self, token: &str) -> Result<(), Error> {
+    /// Drops the token's seal and this replica's memory of it (at sign-out: its session
+    /// is gone, so the seal is useless).
+    pub async fn forget(&self, token: &str) -> Result<(), CacheError> {
         self.keys.forget(token);
-        if let Some(key) = self.keys.sealed_at(token) {
-            self.cache.delete(&key).await?;
+        match self.keys.sealed_at(token) {
+            Some(key) => self.cache.delete(&key).await,
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// What the token says, if it is valid for this operation now: remembered, unsealed,
