@@ -10,8 +10,8 @@
 //!       DATABASE_URL (with their checking account) it starts a session in Redis the way
 //!       the api does (`{REDIS_KEY_PREFIX}{database identity}:session:{id}` → user id,
 //!       with SESSION_TTL_SECS) and mints its Biscuit token with BISCUIT_PRIVATE_KEY
-//!       (`TokenKeys::mint`, the api's own code) and stores its seal as sign-in does
-//!       (`TokenKeys::seal`). Writes `token account_id account_number`
+//!       and its seal (`TokenKeys::mint_sealed`, the api's own code), storing the seal as
+//!       sign-in does. Writes `token account_id account_number`
 //!       per line to OUT, each padded to 512 bytes (fixed-width records). A login costs
 //!       ~16 ms of argon2; this costs ~0.1 ms a customer, so a million customers get
 //!       tokens in about a minute.
@@ -26,7 +26,7 @@ use std::io::Write;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
-use api::auth::{Claims, TokenKeys};
+use api::auth::TokenKeys;
 use api::cache::keys;
 use api::ledger::{UserId, db};
 use bb8_redis::redis;
@@ -120,15 +120,9 @@ async fn tokens(out: &str) -> anyhow::Result<()> {
                                 let mut bytes = [0u8; 16];
                                 rand::rngs::OsRng.fill_bytes(&mut bytes);
                                 let session = hex::encode(bytes);
-                                let token = keys
-                                    .mint(UserId(*user), &session, expires_at)
+                                let (token, seal) = keys
+                                    .mint_sealed(UserId(*user), &session, expires_at)
                                     .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-                                let claims = Claims {
-                                    user_id: UserId(*user),
-                                    session_id: session.clone(),
-                                    attenuated: false,
-                                };
-                                let seal = keys.seal(&token, &claims, expires_at);
                                 Ok((session, token, seal))
                             })
                             .collect::<anyhow::Result<Vec<_>>>()

@@ -57,13 +57,7 @@ impl Registry {
         session_id: &str,
         expires_at: SystemTime,
     ) -> Result<String, Error> {
-        let token = self.keys.mint(user_id, session_id, expires_at)?;
-        let claims = Claims {
-            user_id,
-            session_id: session_id.to_owned(),
-            attenuated: false,
-        };
-        let seal = self.keys.seal(&token, &claims, expires_at);
+        let (token, seal) = self.keys.mint_sealed(user_id, session_id, expires_at)?;
         if let Err(e) = self.cache.set(&seal.key, &seal.value, seal.ttl).await {
             tracing::warn!(error = %e, "could not store a session token's seal; it will be checked in full");
         }

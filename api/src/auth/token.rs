@@ -154,6 +154,24 @@ impl TokenKeys {
         self.verified.invalidate(token);
     }
 
+    /// A token for a fresh session (as [`TokenKeys::mint`]) and its seal, which sign-in
+    /// stores in the cache beside the session.
+    pub fn mint_sealed(
+        &self,
+        user_id: UserId,
+        session_id: &str,
+        expires_at: SystemTime,
+    ) -> Result<(String, Seal), Error> {
+        let token = self.mint(user_id, session_id, expires_at)?;
+        let claims = Claims {
+            user_id,
+            session_id: session_id.to_owned(),
+            attenuated: false,
+        };
+        let seal = self.seal(&token, &claims, expires_at);
+        Ok((token, seal))
+    }
+
     /// The seal of a session token this api has just minted with these claims: where
     /// the cache keeps it, what it holds and for how long (until the token expires).
     pub fn seal(&self, token: &str, claims: &Claims, expires_at: SystemTime) -> Seal {
