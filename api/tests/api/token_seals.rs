@@ -43,13 +43,7 @@ async fn token_checks(app: &TestApp, path: &str) -> u64 {
 }
 
 async fn account_ids(app: &TestApp, token: &str) -> Vec<String> {
-    let body = app.gql(Some(token), "{ accounts { id } }", json!({})).await;
-    body["data"]["accounts"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{}: accounts failed: {body}", app.setup))
-        .iter()
-        .map(|a| a["id"].as_str().expect("id").to_owned())
-        .collect()
+    app.accounts_field(token, "id").await
 }
 
 #[tokio::test]

@@ -145,14 +145,18 @@ impl TestApp {
     }
 
     pub async fn balances(&self, token: &str) -> Vec<String> {
-        let body = self
-            .gql(Some(token), "{ accounts { balance } }", json!({}))
-            .await;
+        self.accounts_field(token, "balance").await
+    }
+
+    /// One string field (`balance`, `id`, …) of each of the token's accounts.
+    pub async fn accounts_field(&self, token: &str, field: &str) -> Vec<String> {
+        let query = format!("{{ accounts {{ {field} }} }}");
+        let body = self.gql(Some(token), &query, json!({})).await;
         body["data"]["accounts"]
             .as_array()
             .unwrap_or_else(|| panic!("{}: accounts failed: {body}", self.setup))
             .iter()
-            .map(|a| a["balance"].as_str().expect("balance").to_owned())
+            .map(|a| a[field].as_str().expect(field).to_owned())
             .collect()
     }
 }
