@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::{Claims, Operation, TokenKeys};
+use super::TokenKeys;
 use crate::cache::{Cache, CacheError};
 use crate::error::Error;
 use crate::ledger::UserId;
@@ -72,26 +72,5 @@ impl Registry {
             Some(key) => self.cache.delete(&key).await,
             None => Ok(()),
         }
-    }
-
-    /// What the token says, if it is valid for this operation now: remembered, unsealed,
-    /// or else verified in full (signature and every check). A seal that is missing,
-    /// unreadable or not ours, or a cache that does not answer, means the full check.
-    pub async fn claims(
-        &self,
-        token: &str,
-        operation: Operation,
-    ) -> Result<(Claims, CheckedBy), Error> {
-        if let Some(claims) = self.keys.remembered(token) {
-            return Ok((claims, CheckedBy::Remembered));
-        }
-        if let Some(key) = self.keys.sealed_at(token)
-            && let Ok(Some(value)) = self.cache.get(&key).await
-            && let Some(claims) = self.keys.unseal(token, &value)
-        {
-            return Ok((claims, CheckedBy::Seal));
-        }
-        let claims = self.keys.verify(token, operation)?;
-        Ok((claims, CheckedBy::FullCheck))
     }
 }

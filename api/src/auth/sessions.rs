@@ -12,7 +12,8 @@ use std::time::Duration;
 use rand::RngCore;
 
 use super::Operation;
-use crate::cache::{Cache, Freshness, keys};
+use super::token::SEAL_SESSION_WORD;
+use crate::cache::{Cache, CacheError, Followed, Freshness, keys};
 use crate::error::Error;
 use crate::ledger::UserId;
 
@@ -82,6 +83,29 @@ impl Sessions {
             // session by as long as Redis takes to notice the expiry.
             self.cache.get_authoritative(&key(session_id)).await
         };
+        self.judge(session_id, user_id, operation, found).await
+    }
+
+    /// A token's seal and the session it names, read together (`Cache::get_and_follow`),
+    /// the session's idle timer restarted: only the owner's own tokens are sealed. Which
+    /// session that is, and whether it is the token's, is for the caller to judge once the
+    /// seal is unsealed.
+    pub async fn with_seal(&self, seal_key: &str) -> Result<Followed, CacheError> {
+        self.cache
+            .get_and_follow(seal_key, SEAL_SESSION_WORD, keys::sessions(), self.idle_ttl)
+            .await
+    }
+
+    /// Requires the session, as the cache answered for it (`found`: its owner), to exist
+    /// and belong to the user; a cache that did not answer allows only a read, and only
+    /// for a session seen alive moments ago.
+    pub async fn judge(
+        &self,
+        session_id: &str,
+        user_id: UserId,
+        operation: Operation,
+        found: Result<Option<String>, CacheError>,
+    ) -> Result<(), Error> {
         match found {
             Ok(Some(owner)) if owner == user_id.to_string() => {
                 // Noted once per grace period, not on every request: an insert is a

@@ -176,6 +176,7 @@ impl TokenKeys {
     /// the cache keeps it, what it holds and for how long (until the token expires).
     pub fn seal(&self, token: &str, claims: &Claims, expires_at: SystemTime) -> Seal {
         let expires = unix_seconds(expires_at);
+        // The session's id is word SEAL_SESSION_WORD.
         let sealed = format!("{} {} {expires}", claims.user_id.0, claims.session_id);
         let mac = hex::encode(self.seal_mac(token, &sealed).finalize().into_bytes());
         Seal {
@@ -272,6 +273,10 @@ impl TokenKeys {
             .map_err(|_| Error::Unauthenticated("the token is not valid"))
     }
 }
+
+/// Which of a seal's words (from 0) is its session's id: the cache reads a seal and that
+/// session in one round trip (`Sessions::with_seal`).
+pub(super) const SEAL_SESSION_WORD: usize = 1;
 
 /// What the cache keeps for a sealed token (see [`TokenKeys::seal`]).
 #[derive(Clone, Debug)]
@@ -473,6 +478,11 @@ mod tests {
         assert!(!seal.key.contains(&token), "the key names a digest");
         assert!(seal.ttl > Duration::from_secs(58) && seal.ttl <= Duration::from_secs(60));
         assert_eq!(keys.unseal(&token, &seal.value), Some(alice("s-1")));
+        assert_eq!(
+            crate::cache::word_of(&seal.value, SEAL_SESSION_WORD),
+            Some("s-1"),
+            "the cache finds the session where the seal keeps it"
+        );
         // Another replica with the same root key reads it; another root key does not.
         let replica = TokenKeys::from_hex(&root).expect("key");
         assert_eq!(replica.unseal(&token, &seal.value), Some(alice("s-1")));

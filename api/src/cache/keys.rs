@@ -29,6 +29,11 @@ pub fn session(session_id: &str) -> String {
     format!("{SESSION}{session_id}")
 }
 
+/// What every session's key begins with: `session(id)` is this followed by the id.
+pub fn sessions() -> &'static str {
+    SESSION
+}
+
 pub fn generation(user_id: UserId) -> String {
     format!("{GENERATION}{user_id}")
 }

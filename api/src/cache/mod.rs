@@ -61,6 +61,22 @@ pub(crate) fn weight(bytes: usize) -> u32 {
 #[error("cache unavailable: {0}")]
 pub struct CacheError(pub String);
 
+/// What [`Cache::get_and_follow`] found: a value, the key its word named (without the
+/// prefix it was given), and that key's value.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Followed {
+    pub value: Option<String>,
+    pub named: Option<String>,
+    pub named_value: Option<String>,
+}
+
+/// The `word`-th (from 0) of a value's space-separated words: how
+/// [`Cache::get_and_follow`] finds the key a value names (Redis's script reads it the
+/// same way).
+pub fn word_of(value: &str, word: usize) -> Option<&str> {
+    value.split(' ').filter(|w| !w.is_empty()).nth(word)
+}
+
 /// How current a read must be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Freshness {
@@ -97,6 +113,39 @@ pub trait Cache: Send + Sync + 'static {
             values.push(self.get_authoritative(key).await?);
         }
         Ok(values)
+    }
+    /// Reads `key` and the key its value names (`then_prefix` followed by the value's
+    /// `word`-th word), restarting that one's time to live as `get_and_touch` does with
+    /// authority: a token's seal and the session it names, which would otherwise be two
+    /// round trips one after the other. Redis does it in one.
+    async fn get_and_follow(
+        &self,
+        key: &str,
+        word: usize,
+        then_prefix: &str,
+        ttl: Duration,
+    ) -> Result<Followed, CacheError> {
+        let Some(value) = self.get(key).await? else {
+            return Ok(Followed::default());
+        };
+        let Some(named) = word_of(&value, word).map(str::to_owned) else {
+            return Ok(Followed {
+                value: Some(value),
+                ..Followed::default()
+            });
+        };
+        let named_value = self
+            .get_and_touch(
+                &format!("{then_prefix}{named}"),
+                ttl,
+                Freshness::Authoritative,
+            )
+            .await?;
+        Ok(Followed {
+            value: Some(value),
+            named: Some(named),
+            named_value,
+        })
     }
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError>;
     async fn delete(&self, key: &str) -> Result<(), CacheError>;

@@ -9,7 +9,7 @@ use bb8_redis::redis::{
 
 use super::locator::Locator;
 use super::near::{NearCache, TrackerHandle, track};
-use super::{Cache, CacheError, CacheSizes, Freshness, keys};
+use super::{Cache, CacheError, CacheSizes, Followed, Freshness, keys};
 
 /// Every Redis call gives up after this long: a slow or dead Redis must turn into a
 /// fallback or a clear UNAVAILABLE quickly, never into a hung request.
@@ -89,6 +89,22 @@ local generation = redis.call('GET', KEYS[1]) or '0'
 local era = redis.call('GET', KEYS[2])
 if era then generation = era .. '.' .. generation end
 return {generation, redis.call('GET', ARGV[1] .. generation)}
+";
+
+/// `get_and_follow`: the value at `KEYS[1]`, the `ARGV[2]`-th (from 0) of its
+/// space-separated words (as `super::word_of` reads them), and the value of `ARGV[1]`
+/// followed by that word, its ttl restarted to `ARGV[3]` seconds.
+const GET_AND_FOLLOW: &str = r"
+local value = redis.call('GET', KEYS[1])
+if not value then return {false, false, false} end
+local wanted, i = tonumber(ARGV[2]), 0
+for word in string.gmatch(value, '[^ ]+') do
+  if i == wanted then
+    return {value, word, redis.call('GETEX', ARGV[1] .. word, 'EX', ARGV[3])}
+  end
+  i = i + 1
+end
+return {value, false, false}
 ";
 
 /// Run on every new connection behind Sentinel: when the node is not the one the cached
@@ -374,6 +390,46 @@ impl Cache for RedisCache {
             None => self.touched.invalidate(&full),
         }
         Ok(value)
+    }
+
+    async fn get_and_follow(
+        &self,
+        key: &str,
+        word: usize,
+        then_prefix: &str,
+        ttl: Duration,
+    ) -> Result<Followed, CacheError> {
+        let (key, then_prefix) = (self.key(key), self.key(then_prefix));
+        let prefix = then_prefix.clone();
+        let (value, named, named_value): (Option<String>, Option<String>, Option<String>) = self
+            .call(|c| {
+                Box::pin(async move {
+                    redis::cmd("EVAL")
+                        .arg(GET_AND_FOLLOW)
+                        .arg(1)
+                        .arg(key)
+                        .arg(prefix)
+                        .arg(word)
+                        .arg(secs(ttl))
+                        .query_async(c)
+                        .await
+                })
+            })
+            .await?;
+        // As `get_and_touch`: a touched key is not copied locally (Redis is about to
+        // invalidate it), but noted, so the next reads of it may use the local copy.
+        if let Some(named) = &named {
+            let full = format!("{then_prefix}{named}");
+            match named_value {
+                Some(_) => self.touched.insert(full, Instant::now()),
+                None => self.touched.invalidate(&full),
+            }
+        }
+        Ok(Followed {
+            value,
+            named,
+            named_value,
+        })
     }
 
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError> {

@@ -151,3 +151,95 @@ async fn a_token_minted_by_one_replica_is_taken_by_its_seal_on_another() {
     assert_eq!(token_checks(&second, "remembered").await, 2);
     assert_eq!(token_checks(&second, "full_check").await, 0);
 }
+
+/// A token first seen by this replica has its seal and its session read in one round
+/// trip: the session must still be alive and the user's, and its idle timer restarts.
+#[tokio::test]
+async fn a_seal_read_with_its_session_still_needs_that_session_alive() {
+    let keys = TokenKeys::from_hex(KEY_HEX).expect("key");
+    for (backend, cache) in setups() {
+        let app = TestApp::spawn(backend, cache).await;
+        let cache = app.state.services.cache.clone();
+        let alice = app.customer("alice").await;
+        let bob = app.customer("bob").await;
+        let session_of = async |token: &str| {
+            let seal = cache
+                .get(&keys.sealed_at(token).expect("key"))
+                .await
+                .expect("cache")
+                .expect("sealed");
+            let session = seal.split(' ').nth(1).expect("a session word").to_owned();
+            format!("session:{session}")
+        };
+        let checks = token_checks(&app, "seal").await;
+
+        // Left with two seconds to live, used once through its seal: the idle timer
+        // restarts, so the session outlives those two seconds.
+        let token = sign_in(&app, "alice").await;
+        let session = session_of(&token).await;
+        cache
+            .set(&session, &alice.user_id, Duration::from_secs(2))
+            .await
+            .expect("set");
+        assert_eq!(
+            account_ids(&app, &token).await,
+            vec![alice.account_id.clone()]
+        );
+        assert_eq!(
+            token_checks(&app, "seal").await,
+            checks + 1,
+            "{}",
+            app.setup
+        );
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert_eq!(
+            cache.get(&session).await.expect("cache").as_deref(),
+            Some(alice.user_id.as_str()),
+            "{}: the seal's read restarted the session's idle timer",
+            app.setup
+        );
+
+        // A session that has ended, or that is someone else's, refuses the token for
+        // reading and for writing, whatever its intact seal says.
+        for (ended, owner) in [("ended", None), ("bob's", Some(&bob.user_id))] {
+            for write in [false, true] {
+                let token = sign_in(&app, "alice").await;
+                let session = session_of(&token).await;
+                match owner {
+                    Some(owner) => cache
+                        .set(&session, owner, Duration::from_secs(600))
+                        .await
+                        .expect("set"),
+                    None => cache.delete(&session).await.expect("delete"),
+                }
+                let body = if write {
+                    app.gql(
+                        Some(&token),
+                        "mutation($i: DepositInput!) { deposit(input: $i) { id } }",
+                        json!({ "i": {
+                            "accountId": alice.account_id,
+                            "amount": "1.00",
+                            "idempotencyKey": "seal-and-ended-session",
+                        } }),
+                    )
+                    .await
+                } else {
+                    app.gql(Some(&token), "{ accounts { id } }", json!({}))
+                        .await
+                };
+                assert_eq!(
+                    error_code(&body),
+                    Some("UNAUTHENTICATED"),
+                    "{}: {ended} session, write {write}: {body}",
+                    app.setup
+                );
+            }
+        }
+        assert_eq!(
+            token_checks(&app, "full_check").await,
+            0,
+            "{}: every one of them was taken by its seal",
+            app.setup
+        );
+    }
+}
