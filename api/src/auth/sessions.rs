@@ -90,7 +90,7 @@ impl Sessions {
     /// the session's idle timer restarted: only the owner's own tokens are sealed. Which
     /// session that is, and whether it is the token's, is for the caller to judge once the
     /// seal is unsealed.
-    pub async fn with_seal(&self, seal_key: &str) -> Result<Followed, CacheError> {
+    pub(super) async fn with_seal(&self, seal_key: &str) -> Result<Followed, CacheError> {
         self.cache
             .get_and_follow(seal_key, SEAL_SESSION_WORD, keys::sessions(), self.idle_ttl)
             .await
@@ -99,7 +99,7 @@ impl Sessions {
     /// Requires the session, as the cache answered for it (`found`: its owner), to exist
     /// and belong to the user; a cache that did not answer allows only a read, and only
     /// for a session seen alive moments ago.
-    pub async fn judge(
+    pub(super) async fn judge(
         &self,
         session_id: &str,
         user_id: UserId,
