@@ -235,3 +235,83 @@ async fn a_cache_never_answers_for_another_database() {
     }
     b.shutdown().await;
 }
+
+/// `get_and_follow` (a token's seal and its session in one round trip) answers alike from
+/// Redis's script and from the in-process cache: the value, the key its word names, that
+/// key's value with its ttl restarted; nothing followed when the word or the key is absent.
+#[tokio::test]
+async fn get_and_follow_reads_the_key_a_value_names_alike_in_redis_and_in_memory() {
+    use api::cache::{Cache, Followed, MemoryCache, RedisCache};
+    let mut caches: Vec<(&str, Arc<dyn Cache>)> =
+        vec![("memory", Arc::new(MemoryCache::default()))];
+    if let Some(url) = testkit::redis_url() {
+        let prefix = format!("follow{}:", std::process::id());
+        caches.push((
+            "redis",
+            Arc::new(RedisCache::new(&url, &prefix, 2).expect("redis")),
+        ));
+    }
+    let long = Duration::from_secs(60);
+    for (kind, cache) in caches {
+        cache
+            .set("seal:a", "42 s-1 999 mac", long)
+            .await
+            .expect("set");
+        cache.set("seal:short", "42", long).await.expect("set");
+        cache
+            .set("session:s-1", "42", Duration::from_secs(2))
+            .await
+            .expect("set");
+
+        let found = cache
+            .get_and_follow("seal:a", 1, "session:", long)
+            .await
+            .expect("follow");
+        assert_eq!(
+            found,
+            Followed {
+                value: Some("42 s-1 999 mac".into()),
+                named: Some("s-1".into()),
+                named_value: Some("42".into()),
+            },
+            "{kind}"
+        );
+        // The named key's ttl was restarted: it outlives the two seconds it had.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert_eq!(
+            cache.get("session:s-1").await.expect("get").as_deref(),
+            Some("42"),
+            "{kind}: the followed key's ttl restarted"
+        );
+
+        assert_eq!(
+            cache
+                .get_and_follow("seal:missing", 1, "session:", long)
+                .await
+                .expect("follow"),
+            Followed::default(),
+            "{kind}: no value, nothing followed"
+        );
+        assert_eq!(
+            cache
+                .get_and_follow("seal:short", 1, "session:", long)
+                .await
+                .expect("follow"),
+            Followed {
+                value: Some("42".into()),
+                ..Followed::default()
+            },
+            "{kind}: no such word, nothing followed"
+        );
+        cache.delete("session:s-1").await.expect("delete");
+        assert_eq!(
+            cache
+                .get_and_follow("seal:a", 1, "session:", long)
+                .await
+                .expect("follow")
+                .named_value,
+            None,
+            "{kind}: the named key is gone"
+        );
+    }
+}
