@@ -282,6 +282,18 @@ impl RedisCache {
         format!("{}{key}", self.prefix)
     }
 
+    /// After a GETEX of `full` (a key with the prefix): when it existed, its idle timer was
+    /// restarted now, so reads in the next while may use the local copy; when it did not,
+    /// forget that it ever was. Not copied locally: the touch is a write, and Redis is
+    /// about to invalidate it.
+    fn note_touch(&self, full: String, existed: bool) {
+        if existed {
+            self.touched.insert(full, Instant::now());
+        } else {
+            self.touched.invalidate(&full);
+        }
+    }
+
     /// Runs one command on a pooled connection, within the time limit; a failure marks
     /// the connection broken so the pool replaces it, and one that says the master is gone
     /// ends the era of every connection made before.
@@ -384,11 +396,7 @@ impl Cache for RedisCache {
                 })
             })
             .await?;
-        // Not copied locally: the touch is a write, and Redis is about to invalidate it.
-        match value {
-            Some(_) => self.touched.insert(full, Instant::now()),
-            None => self.touched.invalidate(&full),
-        }
+        self.note_touch(full, value.is_some());
         Ok(value)
     }
 
@@ -416,14 +424,8 @@ impl Cache for RedisCache {
                 })
             })
             .await?;
-        // As `get_and_touch`: a touched key is not copied locally (Redis is about to
-        // invalidate it), but noted, so the next reads of it may use the local copy.
         if let Some(named) = &named {
-            let full = format!("{then_prefix}{named}");
-            match named_value {
-                Some(_) => self.touched.insert(full, Instant::now()),
-                None => self.touched.invalidate(&full),
-            }
+            self.note_touch(format!("{then_prefix}{named}"), named_value.is_some());
         }
         Ok(Followed {
             value,
