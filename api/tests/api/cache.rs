@@ -284,25 +284,22 @@ async fn get_and_follow_reads_the_key_a_value_names_alike_in_redis_and_in_memory
             "{kind}: the followed key's ttl restarted"
         );
 
-        assert_eq!(
-            cache
-                .get_and_follow("seal:missing", 1, "session:", long)
-                .await
-                .expect("follow"),
-            Followed::default(),
-            "{kind}: no value, nothing followed"
-        );
-        assert_eq!(
-            cache
-                .get_and_follow("seal:short", 1, "session:", long)
-                .await
-                .expect("follow"),
-            Followed {
-                value: Some("42".into()),
-                ..Followed::default()
-            },
-            "{kind}: no such word, nothing followed"
-        );
+        for (key, value, why) in [
+            ("seal:missing", None, "no value"),
+            ("seal:short", Some("42"), "no such word"),
+        ] {
+            assert_eq!(
+                cache
+                    .get_and_follow(key, 1, "session:", long)
+                    .await
+                    .expect("follow"),
+                Followed {
+                    value: value.map(str::to_owned),
+                    ..Followed::default()
+                },
+                "{kind}: {why}, nothing followed"
+            );
+        }
         cache.delete("session:s-1").await.expect("delete");
         assert_eq!(
             cache

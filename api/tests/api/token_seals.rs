@@ -1,10 +1,12 @@
 //! A session token's seal lets the api skip its signature, and nothing else: a missing,
 //! moved, altered or foreign seal only means the full check, never other claims.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::support::{KEY_HEX, TestApp, error_code, setups};
 use api::auth::{Claims, TokenKeys};
+use api::cache::{Cache, keys};
 use api::ledger::UserId;
 use serde_json::json;
 
@@ -42,6 +44,16 @@ async fn token_checks(app: &TestApp, path: &str) -> u64 {
         .map_or(0, |n| n.trim().parse().expect("a count"))
 }
 
+/// The seal sign-in stored for `token`.
+async fn seal_of(cache: &Arc<dyn Cache>, token: &str) -> String {
+    let keys = TokenKeys::from_hex(KEY_HEX).expect("key");
+    cache
+        .get(&keys.sealed_at(token).expect("key"))
+        .await
+        .expect("cache")
+        .expect("the token is sealed")
+}
+
 async fn account_ids(app: &TestApp, token: &str) -> Vec<String> {
     app.accounts_field(token, "id").await
 }
@@ -65,16 +77,12 @@ async fn a_seal_never_vouches_for_other_claims() {
 
         // Each of these fresh tokens of Alice's has its seal replaced; each must still
         // read Alice's accounts (after the full check), never Bob's.
-        let bob_seal = cache
-            .get(&keys.sealed_at(&bob.token).expect("key"))
-            .await
-            .expect("cache")
-            .expect("Bob's token is sealed");
+        let bob_seal = seal_of(&cache, &bob.token).await;
         let mut replaced = 0;
         for attack in ["bob's seal", "bob's claims", "foreign key", "no seal"] {
             let token = sign_in(&app, "alice").await;
             let at = keys.sealed_at(&token).expect("key");
-            let real = cache.get(&at).await.expect("cache").expect("sealed");
+            let real = seal_of(&cache, &token).await;
             let (claims, mac) = real.rsplit_once(' ').expect("mac");
             let expiry = claims.rsplit(' ').next().expect("expiry");
             let session = claims.split(' ').nth(1).expect("session");
@@ -156,20 +164,14 @@ async fn a_token_minted_by_one_replica_is_taken_by_its_seal_on_another() {
 /// trip: the session must still be alive and the user's, and its idle timer restarts.
 #[tokio::test]
 async fn a_seal_read_with_its_session_still_needs_that_session_alive() {
-    let keys = TokenKeys::from_hex(KEY_HEX).expect("key");
     for (backend, cache) in setups() {
         let app = TestApp::spawn(backend, cache).await;
         let cache = app.state.services.cache.clone();
         let alice = app.customer("alice").await;
         let bob = app.customer("bob").await;
         let session_of = async |token: &str| {
-            let seal = cache
-                .get(&keys.sealed_at(token).expect("key"))
-                .await
-                .expect("cache")
-                .expect("sealed");
-            let session = seal.split(' ').nth(1).expect("a session word").to_owned();
-            format!("session:{session}")
+            let seal = seal_of(&cache, token).await;
+            keys::session(seal.split(' ').nth(1).expect("a session word"))
         };
         let checks = token_checks(&app, "seal").await;
 
