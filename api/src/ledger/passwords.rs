@@ -5,6 +5,9 @@
 //! memory stayed in glibc's per-thread heaps: twenty sign-ins left 190 MiB resident. A
 //! fixed set of threads, one per two cores, each reusing one 19 MiB block, bounds both the
 //! CPU taken from other requests and the memory, and a burst of sign-ins simply queues.
+//! A thread lets its block go as soon as no hash is waiting: the 19 MiB are resident
+//! while sign-ins come in, not for the rest of the process's life (mimalloc hands a block
+//! that size back to the kernel when it is freed; docs/benchmarks-notes.md, Bounded memory).
 
 use std::cell::RefCell;
 use std::fmt::Display;
@@ -52,15 +55,8 @@ impl Passwords {
             let spawned = std::thread::Builder::new()
                 .name(format!("argon2-{n}"))
                 .spawn(move || {
-                    loop {
-                        let job = match receiver.lock() {
-                            Ok(receiver) => receiver.recv(),
-                            Err(_) => return,
-                        };
-                        match job {
-                            Ok(job) => job(),
-                            Err(_) => return,
-                        }
+                    while let Some(job) = next_job(&receiver) {
+                        job();
                     }
                 });
             // With no thread at all, every hash fails with an internal error instead.
@@ -124,8 +120,23 @@ impl Passwords {
     }
 }
 
+/// The next job for a hashing thread; `None` when the `Passwords` are gone. With no job
+/// waiting, the thread's working memory is freed before it waits.
+fn next_job(receiver: &Mutex<mpsc::Receiver<Job>>) -> Option<Job> {
+    let receiver = receiver.lock().ok()?;
+    match receiver.try_recv() {
+        Ok(job) => Some(job),
+        Err(mpsc::TryRecvError::Disconnected) => None,
+        Err(mpsc::TryRecvError::Empty) => {
+            MEMORY.take();
+            receiver.recv().ok()
+        }
+    }
+}
+
 thread_local! {
-    /// This thread's argon2 working memory: allocated by its first hash, then reused.
+    /// This thread's argon2 working memory: allocated by the first hash of a burst, reused
+    /// by the rest of it, freed when the queue is empty.
     static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -261,5 +272,21 @@ mod tests {
         });
         let results = futures::future::join_all(checks).await;
         assert_eq!(results, [true, false, true, false, true, false]);
+    }
+
+    #[tokio::test]
+    async fn a_hashing_thread_keeps_its_block_only_while_hashes_wait() {
+        let passwords = Passwords::with_threads(1);
+        let password = Password::parse("a long enough password").expect("password");
+        // Queued behind a hash, the probe finds the block that hash used still there…
+        let (hashed, held) = tokio::join!(
+            passwords.hash(&password),
+            passwords.run(|| MEMORY.with_borrow(Vec::len))
+        );
+        hashed.expect("hash");
+        assert_eq!(held.expect("probe"), Params::default().block_count());
+        // …and once the queue has drained, the next job finds it freed.
+        let after = passwords.run(|| MEMORY.with_borrow(Vec::capacity)).await;
+        assert_eq!(after.expect("probe"), 0);
     }
 }
