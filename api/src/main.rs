@@ -18,6 +18,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let small_pages = banking_common::memory::no_transparent_huge_pages();
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {
@@ -32,6 +33,7 @@ async fn main() -> ExitCode {
     }
     // Kept alive to the end: dropping it flushes the spans.
     let _telemetry = telemetry::init("banking-api", &config.process);
+    small_pages.report();
     match command.as_deref() {
         Some("migrate") => {
             let result = async {

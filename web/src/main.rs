@@ -10,6 +10,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let small_pages = banking_common::memory::no_transparent_huge_pages();
     let config = match web::Config::from_env() {
         Ok(config) => config,
         Err(e) => {
@@ -18,6 +19,7 @@ async fn main() -> ExitCode {
         }
     };
     let _telemetry = banking_common::telemetry::init("banking-web", &config.process);
+    small_pages.report();
     let app = match web::Application::build(config).await {
         Ok(app) => app,
         Err(e) => {
