@@ -165,6 +165,15 @@ def rss_peak_mib(pid):
     return float("nan")
 
 
+def huge_pages_mib(pid):
+    """Resident memory in transparent huge pages (smaps_rollup's AnonHugePages): 0 since
+    both processes ask for small pages only (banking_common::memory)."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("AnonHugePages:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def perf_usable():
     if not shutil.which("perf"):
         return False
@@ -405,6 +414,7 @@ def measure(customers, password_hash, only, spreads, hello, extras):
                     print("concurrency", name, c, curve[name][c], flush=True)
         out["api_rss"] = rss_peak_mib(api.pid)
         out["web_rss"] = rss_peak_mib(web.pid)
+        out["api_huge"], out["web_huge"] = huge_pages_mib(api.pid), huge_pages_mib(web.pid)
         if "explain" in extras:
             out["explain"] = explain(db, scale)
     finally:
@@ -659,7 +669,9 @@ def write_report(runs):
     lines += ["## Memory", ""]
     for run in runs:
         lines.append(f"- {run['customers']:,} customers: api peak RSS (VmHWM) **{run['api_rss']:.1f} MiB**, "
-                     f"web **{run['web_rss']:.1f} MiB**; api start to `/ready` {run['ready_ms']:.0f} ms.")
+                     f"web **{run['web_rss']:.1f} MiB**; in transparent huge pages at the end: api "
+                     f"{run.get('api_huge', float('nan')):.0f} MiB, web {run.get('web_huge', float('nan')):.0f} MiB; "
+                     f"api start to `/ready` {run['ready_ms']:.0f} ms.")
     if large and large.get("sweep"):
         sw = large["sweep"]
         lines.append(f"- The sweep at {large['customers']:,}: `accounts` over GraphQL for every customer in turn, "
