@@ -99,6 +99,15 @@ def status_of(url):
         return None
 
 
+def small_pages_only(pid):
+    """Whether the kernel holds the process to small pages: both binaries turn transparent
+    huge pages off first thing (banking_common::memory); /proc shows it as THP_enabled 0."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("THP_enabled:"):
+            return line.split()[1] == "0"
+    return False
+
+
 def metrics_text(port):
     """The metrics port answers Prometheus text."""
     try:
@@ -195,9 +204,11 @@ def main():
                                                                  "METRICS_BIND": f"127.0.0.1:{metrics_ports[port]}"})
             procs.append(p)
             apis.append(p)
+        webs = []
         for port in web_ports:
-            procs.append(subprocess.Popen([RELEASE / "banking-web"], env={**web_env, "WEB_BIND": f"127.0.0.1:{port}",
-                                                                          "METRICS_BIND": f"127.0.0.1:{metrics_ports[port]}"}))
+            webs.append(subprocess.Popen([RELEASE / "banking-web"], env={**web_env, "WEB_BIND": f"127.0.0.1:{port}",
+                                                                         "METRICS_BIND": f"127.0.0.1:{metrics_ports[port]}"}))
+            procs.append(webs[-1])
         for port in api_ports:
             checks.check(f"api on {port} ready", wait_http(f"http://127.0.0.1:{port}/ready"))
         for port in web_ports:
@@ -205,6 +216,8 @@ def main():
         for port in api_ports + web_ports:
             checks.check(f"/metrics on {port}'s metrics port", metrics_text(metrics_ports[port]))
             checks.check(f"no /metrics on the public port {port}", status_of(f"http://127.0.0.1:{port}/metrics") == 404)
+        for port, p in zip(api_ports + web_ports, apis + webs):
+            checks.check(f"{port} runs on small pages only (no transparent huge pages)", small_pages_only(p.pid))
 
         # nginx: the Ingress rules, and the Services as upstreams.
         backends = {"banking-backend": api_ports, "banking-frontend": web_ports}

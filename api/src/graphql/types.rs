@@ -123,8 +123,8 @@ impl Account {
         after: Option<String>,
     ) -> Result<TransactionConnection, Error> {
         // The account's own number is on nearly every line of its history: handed to the
-        // loader here, it is never looked up again (at 10^6 customers most accounts are in
-        // no cache, and this saved a query and the loader's batching delay per page).
+        // loader here, it is never looked up. A page whose counterparties the loader
+        // already holds (payees paid again and again) then needs no query at all.
         ctx.data_unchecked::<AccountNumberLoader>()
             .feed_one(self.0.id, self.0.number.clone())
             .await;
