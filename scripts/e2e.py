@@ -30,7 +30,7 @@ from pathlib import Path
 
 import yaml
 
-from support import ROOT, Checks, GraphQLWebSocket, NoRedirect, cargo_target_dir, spare_port, stop_processes, wait_http
+from support import ROOT, Checks, GraphQLWebSocket, NoRedirect, cargo_target_dir, proc_field, spare_port, stop_processes, wait_http
 
 TARGET = cargo_target_dir()
 RELEASE = TARGET / "release"
@@ -102,10 +102,7 @@ def status_of(url):
 def small_pages_only(pid):
     """Whether the kernel holds the process to small pages: both binaries turn transparent
     huge pages off first thing (banking_common::memory); /proc shows it as THP_enabled 0."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("THP_enabled:"):
-            return line.split()[1] == "0"
-    return False
+    return proc_field(pid, "status", "THP_enabled") == "0"
 
 
 def metrics_text(port):

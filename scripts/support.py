@@ -115,6 +115,15 @@ def stop_processes(procs: list[subprocess.Popen], timeout: float = 15) -> None:
             p.kill()
 
 
+def proc_field(pid: int, file: str, name: str) -> str | None:
+    """The first word of `name:`'s line in /proc/<pid>/<file> (`status`, `smaps_rollup`),
+    or None when the kernel does not write that line."""
+    for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
+        if line.startswith(f"{name}:"):
+            return line.split()[1]
+    return None
+
+
 class GraphQLWebSocket:
     """Just enough of a WebSocket client (RFC 6455, text frames, masked) for one
     graphql-transport-ws exchange through nginx."""

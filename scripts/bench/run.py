@@ -39,7 +39,7 @@ from pathlib import Path
 # support.py lives one directory up, in scripts/, which is not on sys.path when this runs.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from support import ROOT, cargo_target_dir, spare_port, stop_processes, wait_http  # noqa: E402
+from support import ROOT, cargo_target_dir, proc_field, spare_port, stop_processes, wait_http  # noqa: E402
 import seed as seeding  # noqa: E402
 
 SCALE_MODE = "--scale" in sys.argv[1:]
@@ -161,20 +161,20 @@ def wrk(script_args, port, seconds, path="/", connections=None):
     }
 
 
+def proc_mib(pid, file, name):
+    """A /proc field given in kB, in MiB (NaN when the kernel does not write it)."""
+    kb = proc_field(pid, file, name)
+    return int(kb) / 1024 if kb is not None else float("nan")
+
+
 def rss_peak_mib(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    return proc_mib(pid, "status", "VmHWM")
 
 
 def huge_pages_mib(pid):
-    """Resident memory in transparent huge pages (smaps_rollup's AnonHugePages): 0 since
-    both processes ask for small pages only (banking_common::memory)."""
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        if line.startswith("AnonHugePages:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Resident memory in transparent huge pages: 0 since both processes ask for small
+    pages only (banking_common::memory)."""
+    return proc_mib(pid, "smaps_rollup", "AnonHugePages")
 
 
 def perf_usable():
@@ -677,7 +677,7 @@ def write_report(runs):
     for run in runs:
         lines.append(f"- {run['customers']:,} customers: api peak RSS (VmHWM) **{run['api_rss']:.1f} MiB**, "
                      f"web **{run['web_rss']:.1f} MiB**; in transparent huge pages at the end: api "
-                     f"{run.get('api_huge', float('nan')):.0f} MiB, web {run.get('web_huge', float('nan')):.0f} MiB; "
+                     f"{run['api_huge']:.0f} MiB, web {run['web_huge']:.0f} MiB; "
                      f"api start to `/ready` {run['ready_ms']:.0f} ms.")
     if large and large.get("sweep"):
         sw = large["sweep"]
