@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from support import ROOT, cargo_target_dir, proc_field, spare_port, stop_processes, wait_http  # noqa: E402
 import seed as seeding  # noqa: E402
+from stalls import Probe  # noqa: E402
 
 SCALE_MODE = "--scale" in sys.argv[1:]
 TARGET = cargo_target_dir()
@@ -416,8 +417,12 @@ def measure(customers, password_hash, only, spreads, hello, extras):
             for name in ["accounts-graphql", "transfer-graphql"]:
                 for c in CONCURRENCY:
                     wrk(args(name, "uniform"), API, 2, connections=c)
-                    curve.setdefault(name, {})[c] = wrk(args(name, "uniform"), API, max(SECONDS // 2, 5), connections=c)
-                    print("concurrency", name, c, curve[name][c], flush=True)
+                    redis_host, redis_port = REDIS.removeprefix("redis://").split(":")
+                    with Probe(db_url, redis_host, int(redis_port), API) as probe:
+                        point = wrk(args(name, "uniform"), API, max(SECONDS // 2, 5), connections=c)
+                    point["probe"] = probe.report()
+                    curve.setdefault(name, {})[c] = point
+                    print("concurrency", name, c, point, flush=True)
         out["api_rss"] = rss_peak_mib(api.pid)
         out["web_rss"] = rss_peak_mib(web.pid)
         out["api_huge"], out["web_huge"] = huge_pages_mib(api.pid), huge_pages_mib(web.pid)
@@ -702,6 +707,19 @@ def write_report(runs):
                 r = points.get(c)
                 cells.append(f"{r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f}" if r else " | | ")
             lines.append(f"| {c} | " + " | ".join(cells) + " |")
+        lines += ["", "While each point ran (scripts/bench/stalls.py): the slowest of the round trips probed every "
+                  "100 ms beside the load (Redis `PING`, a small PostgreSQL query, the api's `/ping`, ms), and what "
+                  "was counted meanwhile (PostgreSQL checkpoints, probes that found an autovacuum worker, Redis "
+                  "keys expired and forks, the kernel's direct reclaim and compaction stalls).", "",
+                  "| scenario | connections | Redis | PostgreSQL | api | checkpoints | autovacuum | expired | forks | "
+                  "reclaim |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for n, points in large["concurrency"].items():
+            for c, r in points.items():
+                p = r.get("probe")
+                if p:
+                    lines.append(f"| {n} | {c} | {p['worst_redis_ms']} | {p['worst_postgres_ms']} | {p['worst_api_ms']} | "
+                                 f"{p['checkpoints']} | {p['autovacuum_seen']} | {p['redis_expired_keys']} | "
+                                 f"{p['redis_forks']} | {p['kernel_direct_reclaim']} |")
         lines.append("")
     if large and large.get("explain"):
         lines += ["## The hot queries at 10^7 postings", "",

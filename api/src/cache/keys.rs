@@ -48,6 +48,11 @@ pub fn history(account_id: AccountId, first: u64) -> String {
     format!("history:{account_id}:{first}")
 }
 
+/// A cached overview's `what`: the accounts with `first` postings of each one's history.
+pub fn overview(first: u64) -> String {
+    format!("overview:{first}")
+}
+
 /// `scope` is the throttle scope's name, `subject` what it counts (an address, a username).
 pub fn login_failures(scope: &str, subject: &str) -> String {
     format!("{LOGIN_FAILURES}{scope}:{subject}")

@@ -14,7 +14,9 @@ use std::time::Duration;
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::{Cache, CacheSizes, keys, weight};
-use crate::ledger::{Account, Cursor, Error, HistoryOf, HistoryPage, Ledger, User, UserId};
+use crate::ledger::{
+    Account, Cursor, Error, HistoryOf, HistoryPage, Ledger, Overview, User, UserId,
+};
 use crate::metrics::Metrics;
 
 /// How long a cached read may live. Generations make it correct; the ttl only bounds
@@ -91,6 +93,16 @@ impl CachedReads {
         let what = keys::history(of.account_id(), first);
         self.read(&what, of.owner(), || self.ledger.history(of, first, None))
             .await
+    }
+
+    /// The accounts with the first page of each one's history (a dashboard): one cached
+    /// read and, when cold, one query where the accounts and each page apart would be
+    /// several of each.
+    pub async fn overview(&self, user_id: UserId, first: u64) -> Result<Overview, Error> {
+        self.read(&keys::overview(first), user_id, || {
+            self.ledger.overview(user_id, first)
+        })
+        .await
     }
 
     /// Marks every cached read of these users stale. Called after the commit; the bumps

@@ -50,7 +50,7 @@ impl LiveSubscription {
                     .accounts_of(user)
                     .map(|account| {
                         Ok(AccountUpdate {
-                            account: Account(account.clone()),
+                            account: Account::from(account.clone()),
                             transaction: Transaction(event.transaction.clone()),
                         })
                     })

@@ -7,7 +7,7 @@ use super::loaders::AccountNumberLoader;
 use super::scalars::Money;
 use super::state;
 use crate::error::Error;
-use crate::ledger::{self, AccountId, Cursor, HistoryOf, HistoryPage};
+use crate::ledger::{self, AccountId, Cursor, HistoryOf, HistoryPage, UserId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
 pub enum AccountType {
@@ -78,8 +78,7 @@ impl User {
     /// A `User` value exists only for the signed-in customer (from `me` or a sign-in),
     /// so its accounts are theirs to see.
     async fn accounts(&self, ctx: &Context<'_>) -> Result<Vec<Account>, Error> {
-        let accounts = state(ctx).reads.accounts(self.0.id).await?;
-        Ok(accounts.into_iter().map(Account).collect())
+        accounts_of(ctx, self.0.id).await
     }
 
     /// Their saved payees, newest first.
@@ -89,29 +88,84 @@ impl User {
     }
 }
 
-pub struct Account(pub ledger::Account);
+/// The user's accounts, oldest first. When the selection asks for one first page of
+/// each account's history (a dashboard), the pages come in the same read: one cached
+/// entry, one query when cold, balances and pages of one moment.
+pub async fn accounts_of(ctx: &Context<'_>, user_id: UserId) -> Result<Vec<Account>, Error> {
+    let reads = &state(ctx).reads;
+    let Some(size) = first_page_asked(ctx) else {
+        let accounts = reads.accounts(user_id).await?;
+        return Ok(accounts.into_iter().map(Account::from).collect());
+    };
+    let overview = reads.overview(user_id, size).await?;
+    ctx.data_unchecked::<AccountNumberLoader>()
+        .feed_many(overview.numbers)
+        .await;
+    Ok(overview
+        .accounts
+        .into_iter()
+        .map(|(account, page)| Account {
+            account,
+            first_page: Some((size, page)),
+        })
+        .collect())
+}
+
+/// The page size when the `accounts` field being resolved selects `transactions` exactly
+/// once and without a cursor; anything else (no history, aliases with other sizes, a
+/// later page, an invalid size) reads each page as asked, as before.
+fn first_page_asked(ctx: &Context<'_>) -> Option<u64> {
+    let fields = ctx.look_ahead().field("transactions").selection_fields();
+    let [field] = fields.as_slice() else {
+        return None;
+    };
+    let mut first = None;
+    for (name, value) in field.arguments().ok()? {
+        match (name.as_str(), value) {
+            (_, async_graphql::Value::Null) => {}
+            ("first", async_graphql::Value::Number(n)) => first = Some(n.as_i64()?),
+            _ => return None,
+        }
+    }
+    ledger::page_size(first).ok()
+}
+
+pub struct Account {
+    account: ledger::Account,
+    /// The first page of its history when it was read with the account, and its size.
+    first_page: Option<(u64, HistoryPage)>,
+}
+
+impl From<ledger::Account> for Account {
+    fn from(account: ledger::Account) -> Account {
+        Account {
+            account,
+            first_page: None,
+        }
+    }
+}
 
 #[Object]
 impl Account {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.account.id.to_string())
     }
 
     async fn account_number(&self) -> &str {
-        &self.0.number
+        &self.account.number
     }
 
     #[graphql(name = "type")]
     async fn account_type(&self) -> AccountType {
-        self.0.account_type.into()
+        self.account.account_type.into()
     }
 
     async fn balance(&self) -> Money {
-        Money(self.0.balance)
+        Money(self.account.balance)
     }
 
     async fn currency(&self) -> &str {
-        &self.0.currency
+        &self.account.currency
     }
 
     /// Newest first.
@@ -126,10 +180,16 @@ impl Account {
         // loader here, it is never looked up. A page whose counterparties the loader
         // already holds (payees paid again and again) then needs no query at all.
         ctx.data_unchecked::<AccountNumberLoader>()
-            .feed_one(self.0.id, self.0.number.clone())
+            .feed_one(self.account.id, self.account.number.clone())
             .await;
+        if let Some((size, page)) = &self.first_page
+            && after.is_none()
+            && ledger::page_size(first.map(i64::from))? == *size
+        {
+            return Ok(TransactionConnection::from(page.clone()));
+        }
         // An `Account` value exists only when its owner asked for it: no second look-up.
-        history(ctx, HistoryOf::Owned(&self.0), first, after).await
+        history(ctx, HistoryOf::Owned(&self.account), first, after).await
     }
 }
 

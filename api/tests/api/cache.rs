@@ -64,6 +64,85 @@ async fn both_parties_see_a_transfer_at_once_under_32_concurrent_clients() {
     }
 }
 
+/// The web's dashboard document: accounts with a first page each, read in one go.
+const DASHBOARD: &str = "query($n: Int!) { me { accounts { id balance transactions(first: $n) { nodes { id amount fromAccountNumber toAccountNumber } pageInfo { hasNextPage } } } } }";
+
+/// The same, field by field: the accounts alone, then each account's page by its id.
+async fn dashboard_read_apart(app: &TestApp, token: &str, n: i64) -> serde_json::Value {
+    let accounts = app
+        .gql(Some(token), "{ me { accounts { id balance } } }", json!({}))
+        .await;
+    let mut out = Vec::new();
+    for account in accounts["data"]["me"]["accounts"]
+        .as_array()
+        .expect("accounts")
+    {
+        let page = app
+            .gql(
+                Some(token),
+                "query($id: ID!, $n: Int!) { transactions(accountId: $id, first: $n) { nodes { id amount fromAccountNumber toAccountNumber } pageInfo { hasNextPage } } }",
+                json!({ "id": account["id"], "n": n }),
+            )
+            .await;
+        let mut account = account.clone();
+        account["transactions"] = page["data"]["transactions"].clone();
+        out.push(account);
+    }
+    json!({ "me": { "accounts": out } })
+}
+
+#[tokio::test]
+async fn a_dashboard_read_in_one_go_is_what_its_parts_read_apart_after_every_transfer() {
+    for (backend, cache) in setups() {
+        let app = TestApp::spawn(backend, cache).await;
+        let alice = app.customer("alice").await;
+        let bob = app.customer("bob").await;
+        app.deposit(&alice, "50.00").await;
+        for step in 0..7 {
+            // Each side's dashboard is read (and cached) before the transfer, and must
+            // show it right after.
+            for n in [1, 3, 5] {
+                for who in [&alice, &bob] {
+                    let one_go = app
+                        .gql(Some(&who.token), DASHBOARD, json!({ "n": n }))
+                        .await;
+                    assert!(one_go["errors"].is_null(), "{one_go}");
+                    let apart = dashboard_read_apart(&app, &who.token, n).await;
+                    assert_eq!(
+                        one_go["data"], apart,
+                        "{}: step {step}, first {n}",
+                        app.setup
+                    );
+                }
+            }
+            let (payer, payee) = if step % 3 == 2 {
+                (&bob, &alice)
+            } else {
+                (&alice, &bob)
+            };
+            let body = app
+                .gql(
+                    Some(&payer.token),
+                    "mutation($input: TransferInput!) { transfer(input: $input) { id } }",
+                    json!({ "input": { "fromAccountId": payer.account_id, "toAccountNumber": payee.account_number, "amount": "1.50", "idempotencyKey": format!("d-{step}") } }),
+                )
+                .await;
+            assert!(body["errors"].is_null(), "{body}");
+            let after = app
+                .gql(Some(&payee.token), DASHBOARD, json!({ "n": 1 }))
+                .await;
+            let newest = &after["data"]["me"]["accounts"][0]["transactions"]["nodes"][0];
+            assert_eq!(
+                newest["id"], body["data"]["transfer"]["id"],
+                "{}: {after}",
+                app.setup
+            );
+            assert_eq!(newest["fromAccountNumber"], payer.account_number.as_str());
+        }
+        testkit::assert_ledger_sound(&app.state.services.ledger).await;
+    }
+}
+
 #[tokio::test]
 async fn with_redis_stopped_reads_go_on_health_says_503_and_writes_fail_closed() {
     // A private Redis: stopping the shared one would break every other test.

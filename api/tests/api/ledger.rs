@@ -438,6 +438,85 @@ async fn history_pages_are_the_pages_of_one_query_over_both_directions() {
 }
 
 #[tokio::test]
+async fn an_overview_is_the_accounts_and_the_first_pages_read_apart() {
+    for backend in backends() {
+        let (ledger, _db) = ledger(backend).await;
+        let alice = customer(&ledger, "alice").await;
+        let bob = customer(&ledger, "bob").await;
+        // Alice: a busy checking account, a savings account with a few postings and one
+        // with none; Bob pays her and is paid.
+        let checking = ledger.accounts(alice.id).await.expect("accounts")[0].clone();
+        let savings = ledger
+            .open_account(alice.id, AccountType::Savings)
+            .await
+            .expect("savings");
+        ledger
+            .open_account(alice.id, AccountType::Savings)
+            .await
+            .expect("empty savings");
+        let theirs = ledger.accounts(bob.id).await.expect("accounts")[0].clone();
+        deposit(&ledger, &alice, checking.id, "900.00").await;
+        deposit(&ledger, &bob, theirs.id, "900.00").await;
+        for i in 0..12 {
+            let (payer, from, to) = match i % 3 {
+                0 => (&alice, checking.id, &theirs.number),
+                1 => (&bob, theirs.id, &checking.number),
+                _ => (&alice, checking.id, &savings.number),
+            };
+            ledger
+                .transfer(payer.id, transfer_to(from, to, "1.25", &format!("o-{i}")))
+                .await
+                .expect("transfer");
+        }
+        let mut everyone = std::collections::HashMap::new();
+        for user in [&alice, &bob] {
+            for account in ledger.accounts(user.id).await.expect("accounts") {
+                everyone.insert(account.id, account.number);
+            }
+        }
+        for size in [1, 2, 5, 20, 100] {
+            let overview = ledger.overview(alice.id, size).await.expect("overview");
+            let accounts = ledger.accounts(alice.id).await.expect("accounts");
+            assert_eq!(overview.accounts.len(), 3, "{backend:?}");
+            for ((account, page), expected) in overview.accounts.iter().zip(&accounts) {
+                assert_eq!(account, expected, "{backend:?}");
+                let apart = ledger
+                    .history(api::ledger::HistoryOf::Owned(expected), size, None)
+                    .await
+                    .expect("page");
+                let ids =
+                    |p: &api::ledger::HistoryPage| p.items.iter().map(|t| t.id).collect::<Vec<_>>();
+                assert_eq!(ids(page), ids(&apart), "{backend:?}, first {size}");
+                assert_eq!(
+                    page.has_next_page, apart.has_next_page,
+                    "{backend:?}, first {size}"
+                );
+                // Every number the overview gives is the account's own.
+                assert_eq!(overview.numbers.get(&account.id), Some(&account.number));
+                for t in &page.items {
+                    for id in t.from_account.into_iter().chain([t.to_account]) {
+                        if let Some(number) = overview.numbers.get(&id) {
+                            assert_eq!(Some(number), everyone.get(&id), "{backend:?}");
+                        } else {
+                            assert_ne!(
+                                backend,
+                                testkit::Backend::Postgres,
+                                "PostgreSQL names every side"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        // Bob's overview shows none of Alice's accounts.
+        let theirs_only = ledger.overview(bob.id, 20).await.expect("overview");
+        assert_eq!(theirs_only.accounts.len(), 1);
+        assert_eq!(theirs_only.accounts[0].0.id, theirs.id);
+        testkit::assert_ledger_sound(&ledger).await;
+    }
+}
+
+#[tokio::test]
 async fn concurrent_random_transfers_keep_the_invariant() {
     for backend in backends() {
         let (ledger, _db) = ledger(backend).await;

@@ -21,6 +21,6 @@ impl AccountMutation {
         let account = state(ctx)
             .open_account(writer.user_id, account_type.into())
             .await?;
-        Ok(Account(account))
+        Ok(Account::from(account))
     }
 }

@@ -1,7 +1,7 @@
 use async_graphql::{Context, ID, Object};
 
 use crate::error::Error;
-use crate::graphql::types::{Account, TransactionConnection, history};
+use crate::graphql::types::{Account, TransactionConnection, accounts_of, history};
 use crate::graphql::{reader, state};
 use crate::ledger::{AccountId, HistoryOf, Input};
 
@@ -14,8 +14,7 @@ impl AccountQuery {
     #[tracing::instrument(skip_all)]
     async fn accounts(&self, ctx: &Context<'_>) -> Result<Vec<Account>, Error> {
         let reader = reader(ctx).await?;
-        let accounts = state(ctx).reads.accounts(reader.user_id).await?;
-        Ok(accounts.into_iter().map(Account).collect())
+        accounts_of(ctx, reader.user_id).await
     }
 
     /// One of the caller's accounts; null for a missing account and for another
@@ -25,7 +24,7 @@ impl AccountQuery {
         let reader = reader(ctx).await?;
         let id = AccountId::parse(&id, Input::Id)?;
         let accounts = state(ctx).reads.accounts(reader.user_id).await?;
-        Ok(accounts.into_iter().find(|a| a.id == id).map(Account))
+        Ok(accounts.into_iter().find(|a| a.id == id).map(Account::from))
     }
 
     /// A page of an account's history, newest first.

@@ -1,0 +1,133 @@
+//! A customer's accounts with the first page of each one's history: what a dashboard
+//! shows, read as one snapshot.
+
+use std::collections::HashMap;
+
+use entities::{accounts, transactions};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
+
+use super::{Account, AccountId, Error, HistoryOf, HistoryPage, Ledger, Transaction, UserId};
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Overview {
+    /// Oldest account first, as [`Ledger::accounts`]; each with the page
+    /// [`Ledger::history`] gives for its first `first` postings.
+    pub accounts: Vec<(Account, HistoryPage)>,
+    /// Account numbers this read learned for the accounts on those pages: the
+    /// customer's own always, every counterparty's on PostgreSQL.
+    pub numbers: HashMap<AccountId, String>,
+}
+
+/// PostgreSQL: the accounts, each one's page by the keyset union of `history::postings`
+/// (a LATERAL subquery, so two index descents per account as there), and the numbers of
+/// both sides of each posting, in one statement. A cold dashboard made five queries
+/// before: the accounts, a page per account, then the counterparties' numbers. Columns are
+/// prefixed by table (`a_`, `t_`) so each model reads its own.
+const OVERVIEW_SQL: &str = r#"
+SELECT a.id AS a_id, a.user_id AS a_user_id, a.account_number AS a_account_number,
+       a."type" AS a_type, a.balance AS a_balance, a.currency AS a_currency,
+       a.created_at AS a_created_at,
+       t.id AS t_id, t.from_account AS t_from_account, t.to_account AS t_to_account,
+       t.amount AS t_amount, t.description AS t_description,
+       t.idempotency_key AS t_idempotency_key, t.initiated_by AS t_initiated_by,
+       t.created_at AS t_created_at,
+       sender.account_number AS sender_number, receiver.account_number AS receiver_number
+FROM accounts a
+LEFT JOIN LATERAL (
+    SELECT * FROM (SELECT * FROM transactions WHERE from_account = a.id
+                   ORDER BY id DESC LIMIT $2) AS sent
+    UNION ALL
+    SELECT * FROM (SELECT * FROM transactions WHERE to_account = a.id
+                   ORDER BY id DESC LIMIT $2) AS received
+    ORDER BY id DESC LIMIT $2
+) t ON true
+LEFT JOIN accounts sender ON sender.id = t.from_account
+LEFT JOIN accounts receiver ON receiver.id = t.to_account
+WHERE a.user_id = $1
+ORDER BY a.id, t.id DESC
+"#;
+
+impl Ledger {
+    /// The user's accounts, each with the first page of its history (`first` postings,
+    /// newest first). On PostgreSQL one statement, so the balances and the pages are of
+    /// the same moment; on SQLite (no LATERAL, and a laptop's load) the reads
+    /// [`Ledger::accounts`] and [`Ledger::history`] make, one after another.
+    #[tracing::instrument(skip(self))]
+    pub async fn overview(&self, user_id: UserId, first: u64) -> Result<Overview, Error> {
+        match self.db.get_database_backend() {
+            DbBackend::Postgres => self.overview_in_one_statement(user_id, first).await,
+            _ => self.overview_read_by_read(user_id, first).await,
+        }
+    }
+
+    async fn overview_in_one_statement(
+        &self,
+        user_id: UserId,
+        first: u64,
+    ) -> Result<Overview, Error> {
+        // One extra row per account tells whether another page follows.
+        let rows = self
+            .db
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                OVERVIEW_SQL,
+                [user_id.0.into(), (first as i64 + 1).into()],
+            ))
+            .await?;
+        let mut overview = Overview {
+            accounts: Vec::new(),
+            numbers: HashMap::new(),
+        };
+        for row in &rows {
+            let account = accounts::Model::from_query_result(row, "a_")?;
+            if overview.accounts.last().map(|(a, _)| a.id.0) != Some(account.id) {
+                let account = Account::try_from(account)?;
+                overview.numbers.insert(account.id, account.number.clone());
+                overview.accounts.push((
+                    account,
+                    HistoryPage {
+                        items: Vec::new(),
+                        has_next_page: false,
+                    },
+                ));
+            }
+            let Some(posting) = Option::<transactions::Model>::from_query_result(row, "t_")? else {
+                continue; // an account without postings: its one row has none
+            };
+            let numbers: [(Option<i64>, Option<String>); 2] = [
+                (posting.from_account, row.try_get("", "sender_number")?),
+                (
+                    Some(posting.to_account),
+                    row.try_get("", "receiver_number")?,
+                ),
+            ];
+            for (id, number) in numbers {
+                if let (Some(id), Some(number)) = (id, number) {
+                    overview.numbers.insert(AccountId(id), number);
+                }
+            }
+            let (_, page) = overview.accounts.last_mut().expect("pushed above");
+            if page.items.len() as u64 == first {
+                page.has_next_page = true;
+            } else {
+                page.items.push(Transaction::try_from(posting)?);
+            }
+        }
+        Ok(overview)
+    }
+
+    async fn overview_read_by_read(&self, user_id: UserId, first: u64) -> Result<Overview, Error> {
+        let mut overview = Overview {
+            accounts: Vec::new(),
+            numbers: HashMap::new(),
+        };
+        for account in self.accounts(user_id).await? {
+            let page = self
+                .history(HistoryOf::Owned(&account), first, None)
+                .await?;
+            overview.numbers.insert(account.id, account.number.clone());
+            overview.accounts.push((account, page));
+        }
+        Ok(overview)
+    }
+}
