@@ -435,7 +435,7 @@ def measure(customers, password_hash, only, spreads, hello, extras):
 
 def hot_queries(scale):
     """The hot queries, as the ledger sends them (ledger/accounts.rs, history.rs,
-    transfers.rs, statement.rs, users.rs), with a customer's and a hot account's ids."""
+    overview.rs, transfers.rs, statement.rs, users.rs), with a customer's and a hot account's ids."""
     user, account, other = scale.customers // 2, scale.customers - 1, scale.customers + 3
     hot = 1
     return [
@@ -455,6 +455,14 @@ def hot_queries(scale):
          f"UNION ALL SELECT * FROM (SELECT * FROM transactions WHERE to_account = {hot} AND id < "
          f"(SELECT id FROM transactions WHERE to_account = {hot} ORDER BY id LIMIT 1 OFFSET 100) ORDER BY id DESC LIMIT 21) b "
          f"ORDER BY id DESC LIMIT 21"),
+        ("dashboard: the accounts of a hot account's owner, each with its first page and the counterparties' "
+         "numbers (ledger/overview.rs)",
+         "SELECT a.*, t.*, sender.account_number, receiver.account_number FROM accounts a LEFT JOIN LATERAL ("
+         "SELECT * FROM (SELECT * FROM transactions WHERE from_account = a.id ORDER BY id DESC LIMIT 6) AS sent "
+         "UNION ALL SELECT * FROM (SELECT * FROM transactions WHERE to_account = a.id ORDER BY id DESC LIMIT 6) "
+         "AS received ORDER BY id DESC LIMIT 6) t ON true "
+         "LEFT JOIN accounts sender ON sender.id = t.from_account LEFT JOIN accounts receiver ON receiver.id = t.to_account "
+         f"WHERE a.user_id = (SELECT user_id FROM accounts WHERE id = {hot}) ORDER BY a.id, t.id DESC"),
         ("history before the fix: one OR over both columns (for comparison)",
          f"SELECT * FROM transactions WHERE from_account = {hot} OR to_account = {hot} ORDER BY id DESC LIMIT 21"),
         ("transfer: find and lock both rows (ledger/transfers.rs)",
