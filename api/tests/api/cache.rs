@@ -115,6 +115,28 @@ async fn a_dashboard_read_in_one_go_is_what_its_parts_read_apart_after_every_tra
                     );
                 }
             }
+            // Two sizes at once are not one overview: each alias reads its own page.
+            let aliased = app
+                .gql(Some(&alice.token), "{ me { accounts { a: transactions(first: 1) { nodes { id } } b: transactions(first: 3) { nodes { id } } } } }", json!({}))
+                .await;
+            let apart = dashboard_read_apart(&app, &alice.token, 3).await;
+            let ids = |v: &serde_json::Value| {
+                v["nodes"]
+                    .as_array()
+                    .expect("nodes")
+                    .iter()
+                    .map(|n| n["id"].clone())
+                    .collect::<Vec<_>>()
+            };
+            let three = ids(&apart["me"]["accounts"][0]["transactions"]);
+            let account = &aliased["data"]["me"]["accounts"][0];
+            assert_eq!(ids(&account["b"]), three, "{}: {aliased}", app.setup);
+            assert_eq!(
+                ids(&account["a"]),
+                three[..1].to_vec(),
+                "{}: {aliased}",
+                app.setup
+            );
             let (payer, payee) = if step % 3 == 2 {
                 (&bob, &alice)
             } else {
