@@ -80,6 +80,7 @@ impl Ledger {
         };
         for row in &rows {
             let account = accounts::Model::from_query_result(row, "a_")?;
+            // Rows come grouped by account (ORDER BY a.id): a new id starts the next one.
             if overview.accounts.last().map(|(a, _)| a.id.0) != Some(account.id) {
                 let account = Account::try_from(account)?;
                 overview.numbers.insert(account.id, account.number.clone());
@@ -106,7 +107,11 @@ impl Ledger {
                     overview.numbers.insert(AccountId(id), number);
                 }
             }
-            let (_, page) = overview.accounts.last_mut().expect("pushed above");
+            let Some((_, page)) = overview.accounts.last_mut() else {
+                return Err(Error::internal(anyhow::anyhow!(
+                    "an overview row came without its account"
+                )));
+            };
             if page.items.len() as u64 == first {
                 page.has_next_page = true;
             } else {
