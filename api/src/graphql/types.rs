@@ -176,18 +176,19 @@ impl Account {
         #[graphql(default = 20)] first: Option<i32>,
         after: Option<String>,
     ) -> Result<TransactionConnection, Error> {
-        // The account's own number is on nearly every line of its history: handed to the
-        // loader here, it is never looked up. A page whose counterparties the loader
-        // already holds (payees paid again and again) then needs no query at all.
-        ctx.data_unchecked::<AccountNumberLoader>()
-            .feed_one(self.account.id, self.account.number.clone())
-            .await;
+        // Read with the account (`accounts_of`), its numbers already fed to the loader.
         if let Some((size, page)) = &self.first_page
             && after.is_none()
             && ledger::page_size(first.map(i64::from))? == *size
         {
             return Ok(TransactionConnection::from(page.clone()));
         }
+        // The account's own number is on nearly every line of its history: handed to the
+        // loader here, it is never looked up. A page whose counterparties the loader
+        // already holds (payees paid again and again) then needs no query at all.
+        ctx.data_unchecked::<AccountNumberLoader>()
+            .feed_one(self.account.id, self.account.number.clone())
+            .await;
         // An `Account` value exists only when its owner asked for it: no second look-up.
         history(ctx, HistoryOf::Owned(&self.account), first, after).await
     }

@@ -148,22 +148,27 @@ pub(crate) async fn postings(
         }
         None => String::new(),
     };
-    let leg = |column: &str| {
-        format!(
-            "SELECT * FROM (SELECT * FROM transactions WHERE {column} = {account} AND {bound}{within} \
-             ORDER BY id {direction} LIMIT {limit})",
-            account = p(1),
-            limit = p(3),
-        )
-    };
-    let sql = format!(
-        "{} AS sent UNION ALL {} AS received ORDER BY id {direction} LIMIT {}",
-        leg("from_account"),
-        leg("to_account"),
-        p(3)
-    );
+    let sql = both_directions(&p(1), &format!(" AND {bound}{within}"), direction, &p(3));
     Ok(transactions::Entity::find()
         .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
         .all(db)
         .await?)
+}
+
+/// The SQL of [`postings`]' read, which a dashboard's overview also runs per account:
+/// `account` (a parameter, or a column of an outer query) in each direction from its own
+/// index, `filter` (` AND …`, or empty) on both, at most `limit` rows each, merged in id
+/// order and cut to `limit`.
+pub(crate) fn both_directions(account: &str, filter: &str, direction: &str, limit: &str) -> String {
+    let leg = |column: &str| {
+        format!(
+            "SELECT * FROM (SELECT * FROM transactions WHERE {column} = {account}{filter} \
+             ORDER BY id {direction} LIMIT {limit})"
+        )
+    };
+    format!(
+        "{} AS sent UNION ALL {} AS received ORDER BY id {direction} LIMIT {limit}",
+        leg("from_account"),
+        leg("to_account"),
+    )
 }

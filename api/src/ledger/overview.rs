@@ -2,13 +2,15 @@
 //! shows, read as one snapshot.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use entities::{accounts, transactions};
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
 
+use super::history::both_directions;
 use super::{Account, AccountId, Error, HistoryOf, HistoryPage, Ledger, Transaction, UserId};
 
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Overview {
     /// Oldest account first, as [`Ledger::accounts`]; each with the page
     /// [`Ledger::history`] gives for its first `first` postings.
@@ -19,11 +21,14 @@ pub struct Overview {
 }
 
 /// PostgreSQL: the accounts, each one's page by the keyset union of `history::postings`
-/// (a LATERAL subquery, so two index descents per account as there), and the numbers of
-/// both sides of each posting, in one statement. A cold dashboard made five queries
-/// before: the accounts, a page per account, then the counterparties' numbers. Columns are
-/// prefixed by table (`a_`, `t_`) so each model reads its own.
-const OVERVIEW_SQL: &str = r#"
+/// (`both_directions` as a LATERAL subquery, so two index descents per account as
+/// there), and the numbers of both sides of each posting, in one statement. A cold
+/// dashboard made five queries before: the accounts, a page per account, then the
+/// counterparties' numbers. Columns are prefixed by table (`a_`, `t_`) so each model
+/// reads its own.
+static OVERVIEW_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        r#"
 SELECT a.id AS a_id, a.user_id AS a_user_id, a.account_number AS a_account_number,
        a."type" AS a_type, a.balance AS a_balance, a.currency AS a_currency,
        a.created_at AS a_created_at,
@@ -33,19 +38,15 @@ SELECT a.id AS a_id, a.user_id AS a_user_id, a.account_number AS a_account_numbe
        t.created_at AS t_created_at,
        sender.account_number AS sender_number, receiver.account_number AS receiver_number
 FROM accounts a
-LEFT JOIN LATERAL (
-    SELECT * FROM (SELECT * FROM transactions WHERE from_account = a.id
-                   ORDER BY id DESC LIMIT $2) AS sent
-    UNION ALL
-    SELECT * FROM (SELECT * FROM transactions WHERE to_account = a.id
-                   ORDER BY id DESC LIMIT $2) AS received
-    ORDER BY id DESC LIMIT $2
-) t ON true
+LEFT JOIN LATERAL ({}) t ON true
 LEFT JOIN accounts sender ON sender.id = t.from_account
 LEFT JOIN accounts receiver ON receiver.id = t.to_account
 WHERE a.user_id = $1
 ORDER BY a.id, t.id DESC
-"#;
+"#,
+        both_directions("a.id", "", "DESC", "$2")
+    )
+});
 
 impl Ledger {
     /// The user's accounts, each with the first page of its history (`first` postings,
@@ -70,14 +71,11 @@ impl Ledger {
             .db
             .query_all_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                OVERVIEW_SQL,
+                OVERVIEW_SQL.as_str(),
                 [user_id.0.into(), (first as i64 + 1).into()],
             ))
             .await?;
-        let mut overview = Overview {
-            accounts: Vec::new(),
-            numbers: HashMap::new(),
-        };
+        let mut overview = Overview::default();
         for row in &rows {
             let account = accounts::Model::from_query_result(row, "a_")?;
             // Rows come grouped by account (ORDER BY a.id): a new id starts the next one.
@@ -122,10 +120,7 @@ impl Ledger {
     }
 
     async fn overview_read_by_read(&self, user_id: UserId, first: u64) -> Result<Overview, Error> {
-        let mut overview = Overview {
-            accounts: Vec::new(),
-            numbers: HashMap::new(),
-        };
+        let mut overview = Overview::default();
         for account in self.accounts(user_id).await? {
             let page = self
                 .history(HistoryOf::Owned(&account), first, None)
