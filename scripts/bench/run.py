@@ -414,10 +414,10 @@ def measure(customers, password_hash, only, spreads, hello, extras):
             out["sweep_dashboard"] = wrk(args("dashboard", "sweep"), WEB, SECONDS * 2)
         if "concurrency" in extras:
             curve = out["concurrency"] = {}
+            redis_host, redis_port = REDIS.removeprefix("redis://").split(":")
             for name in ["accounts-graphql", "transfer-graphql"]:
                 for c in CONCURRENCY:
                     wrk(args(name, "uniform"), API, 2, connections=c)
-                    redis_host, redis_port = REDIS.removeprefix("redis://").split(":")
                     with Probe(db_url, redis_host, int(redis_port), API) as probe:
                         point = wrk(args(name, "uniform"), API, max(SECONDS // 2, 5), connections=c)
                     point["probe"] = probe.report()

@@ -56,18 +56,17 @@ class Probe:
         return subprocess.run(["psql", self.pg_url, "-qAtXc", sql], check=True, capture_output=True,
                               text=True).stdout.strip()
 
-    def _redis_info(self, field):
+    def _redis_info(self):
+        """Redis's INFO, every field by name (as text)."""
         out = subprocess.run(["redis-cli", "-h", self.redis[0], "-p", str(self.redis[1]), "INFO", "all"],
                              check=True, capture_output=True, text=True).stdout
-        for line in out.splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split(":", 1)[1])
-        return 0
+        return dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
 
     def _counters(self):
+        info = self._redis_info()
         return {"checkpoints": int(self._psql("SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter")),
-                "redis_expired_keys": self._redis_info("expired_keys"),
-                "redis_forks": self._redis_info("total_forks"),
+                "redis_expired_keys": int(info.get("expired_keys", 0)),
+                "redis_forks": int(info.get("total_forks", 0)),
                 "kernel_direct_reclaim": vmstat()}
 
     def _run(self):
