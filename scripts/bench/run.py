@@ -465,11 +465,22 @@ def hot_queries(scale):
          f"WHERE a.user_id = (SELECT user_id FROM accounts WHERE id = {hot}) ORDER BY a.id, t.id DESC"),
         ("history before the fix: one OR over both columns (for comparison)",
          f"SELECT * FROM transactions WHERE from_account = {hot} OR to_account = {hot} ORDER BY id DESC LIMIT 21"),
-        ("transfer: find and lock both rows (ledger/transfers.rs)",
-         f"SELECT * FROM accounts WHERE id = {account} OR account_number = '{5000000000 + other}' ORDER BY id FOR UPDATE"),
-        ("transfer: move the money",
-         f"UPDATE accounts SET balance = balance + CASE WHEN id = {account} THEN -1 ELSE 1 END "
-         f"WHERE id IN ({account}, {other})"),
+        ("transfer: one statement locks both rows, checks, moves the money and records it "
+         "(ledger/transfers.rs `POSTING_SQL`)",
+         f"WITH locked AS (SELECT * FROM accounts WHERE id = {account} OR account_number = '{5000000000 + other}' "
+         f"ORDER BY id FOR UPDATE), "
+         f"allowed AS (SELECT s.id AS source_id, s.balance AS source_balance, t.id AS target_id, "
+         f"t.balance AS target_balance FROM locked s, locked t WHERE s.id = {account} "
+         f"AND s.user_id = {(account + 1) // 2} AND t.account_number = '{5000000000 + other}' AND s.id <> t.id "
+         f"AND s.balance >= 1 AND t.balance <= 9223372036854775807 - 1), "
+         f"moved AS (UPDATE accounts SET balance = CASE WHEN accounts.id = allowed.source_id "
+         f"THEN allowed.source_balance - 1 ELSE allowed.target_balance + 1 END FROM allowed "
+         f"WHERE accounts.id = allowed.target_id OR accounts.id = allowed.source_id "
+         f"RETURNING accounts.id), "
+         f"posted AS (INSERT INTO transactions (from_account, to_account, amount, description, idempotency_key, "
+         f"initiated_by, created_at) SELECT source_id, target_id, 1, NULL, 'explain-1', {(account + 1) // 2}, now() "
+         f"FROM allowed RETURNING *) "
+         f"SELECT a.*, t.*, (SELECT count(*) FROM moved) AS moved FROM locked a LEFT JOIN posted t ON true ORDER BY a.id"),
         ("transfer: a retry's original by key",
          f"SELECT * FROM transactions WHERE initiated_by = {user} AND idempotency_key = 'seed-1'"),
         ("statement: opening balance, credits before the period (ledger/statement.rs)",

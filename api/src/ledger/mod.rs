@@ -11,6 +11,7 @@ mod names;
 mod overview;
 mod passwords;
 mod payees;
+mod rows;
 mod seed;
 mod statement;
 mod transfers;

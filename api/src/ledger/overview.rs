@@ -8,6 +8,7 @@ use entities::{accounts, transactions};
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
 
 use super::history::both_directions;
+use super::rows::ACCOUNT_AND_POSTING;
 use super::{Account, AccountId, Error, HistoryOf, HistoryPage, Ledger, Transaction, UserId};
 
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -24,18 +25,11 @@ pub struct Overview {
 /// (`both_directions` as a LATERAL subquery, so two index descents per account as
 /// there), and the numbers of both sides of each posting, in one statement. A cold
 /// dashboard made five queries before: the accounts, a page per account, then the
-/// counterparties' numbers. Columns are prefixed by table (`a_`, `t_`) so each model
-/// reads its own.
+/// counterparties' numbers.
 static OVERVIEW_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         r#"
-SELECT a.id AS a_id, a.user_id AS a_user_id, a.account_number AS a_account_number,
-       a."type" AS a_type, a.balance AS a_balance, a.currency AS a_currency,
-       a.created_at AS a_created_at,
-       t.id AS t_id, t.from_account AS t_from_account, t.to_account AS t_to_account,
-       t.amount AS t_amount, t.description AS t_description,
-       t.idempotency_key AS t_idempotency_key, t.initiated_by AS t_initiated_by,
-       t.created_at AS t_created_at,
+SELECT {},
        sender.account_number AS sender_number, receiver.account_number AS receiver_number
 FROM accounts a
 LEFT JOIN LATERAL ({}) t ON true
@@ -44,6 +38,7 @@ LEFT JOIN accounts receiver ON receiver.id = t.to_account
 WHERE a.user_id = $1
 ORDER BY a.id, t.id DESC
 "#,
+        ACCOUNT_AND_POSTING,
         both_directions("a.id", "", "DESC", "$2")
     )
 });

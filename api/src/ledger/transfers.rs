@@ -1,16 +1,17 @@
 //! Moving money: deposits from outside the bank and transfers between accounts.
 //!
-//! Each is one database transaction that locks the account rows it touches in ascending
-//! id order (so two opposite transfers cannot deadlock), checks funds on the locked rows
-//! (so no update is lost and nothing is overdrawn), and records one transaction row keyed
-//! by the caller's idempotency key (so a retry moves no money twice).
+//! Each is one database transaction (on PostgreSQL a single statement) that locks the
+//! account rows it touches in ascending id order (so two opposite transfers cannot
+//! deadlock), checks funds on the locked rows (so no update is lost and nothing is
+//! overdrawn), and records one transaction row keyed by the caller's idempotency key (so
+//! a retry moves no money twice).
 
 use chrono::{DateTime, Utc};
 use entities::{accounts, transactions};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::error::is_unique_violation;
@@ -18,6 +19,9 @@ use super::{
     Account, AccountId, AccountNumber, Description, Error, IdempotencyKey, Input, Ledger, Money,
     UserId,
 };
+
+mod one_statement;
+use one_statement::post_in_one_statement;
 
 /// A posted ledger entry.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -119,14 +123,31 @@ impl Ledger {
         self.post(user_id, &request.idempotency_key, posting).await
     }
 
-    /// Runs one posting in its own transaction. When a concurrent request with the same
-    /// key commits first, our insert hits the unique index, everything rolls back, and the
-    /// caller gets that request's transaction instead.
+    /// Runs one posting. On PostgreSQL that is one statement (`one_statement.rs`), its own
+    /// transaction; anything it leaves open (a key already used, or rules it read
+    /// differently) goes on to the transactional path that SQLite always takes.
     async fn post(
         &self,
         user_id: UserId,
         key: &IdempotencyKey,
         posting: Posting,
+    ) -> Result<Posted, Error> {
+        if self.db.get_database_backend() == DbBackend::Postgres
+            && let Some(posted) = post_in_one_statement(&self.db, user_id, key, &posting).await?
+        {
+            return Ok(posted);
+        }
+        self.post_in_transaction(user_id, key, &posting).await
+    }
+
+    /// Runs one posting in its own transaction. When a concurrent request with the same
+    /// key commits first, our insert hits the unique index, everything rolls back, and the
+    /// caller gets that request's transaction instead.
+    async fn post_in_transaction(
+        &self,
+        user_id: UserId,
+        key: &IdempotencyKey,
+        posting: &Posting,
     ) -> Result<Posted, Error> {
         let _gate = self.writes.enter().await;
         let txn = self.begin_write().await?;
@@ -171,32 +192,27 @@ enum Outcome {
     Raced(Intent),
 }
 
-/// The body of a posting: four statements after BEGIN, the fewest that keep every rule
-/// (lock both rows, check on the locked rows, move the money, record it by key).
-async fn post_in(
-    txn: &DatabaseTransaction,
+/// The locked rows a posting touches, judged by the ledger's rules.
+struct Judged<'a> {
+    source: Option<&'a accounts::Model>,
+    target: &'a accounts::Model,
+    intent: Intent,
+    /// Why the money cannot move now (funds, or a balance that would overflow). Unlike a
+    /// missing account, such a refusal still answers a retry of an earlier posting with
+    /// that posting (see `replay`).
+    refusal: Option<Error>,
+}
+
+/// The rules of a posting, on the rows it locked (before any moved): the source is the
+/// caller's, the target exists (and is the caller's too for a deposit), the two differ,
+/// the source covers the amount and the target's balance stays representable.
+/// `one_statement::POSTING_SQL` spells the same rules for PostgreSQL's one statement,
+/// and `post_in_one_statement` checks it read them alike.
+fn judge<'a>(
+    locked: &'a [accounts::Model],
     user_id: UserId,
-    key: &IdempotencyKey,
-    posting: Posting,
-) -> Result<Outcome, Error> {
-    // One statement finds the target (by number, when given one) and locks both rows.
-    // PostgreSQL locks them in the ORDER BY order, which is ascending id for every
-    // transfer, so two transfers in opposite directions queue instead of deadlocking.
-    // (SQLite has no row locks; the write gate serialises instead.)
-    let mut rows = Condition::any();
-    if let Some(from) = posting.from_account {
-        rows = rows.add(accounts::Column::Id.eq(from));
-    }
-    rows = rows.add(match &posting.to {
-        Target::Id(id) => accounts::Column::Id.eq(*id),
-        Target::Number(number) => accounts::Column::AccountNumber.eq(number.as_str()),
-    });
-    let locked = accounts::Entity::find()
-        .filter(rows)
-        .order_by_asc(accounts::Column::Id)
-        .lock_exclusive()
-        .all(txn)
-        .await?;
+    posting: &Posting,
+) -> Result<Judged<'a>, Error> {
     let owned_by_caller = |id: AccountId| {
         locked
             .iter()
@@ -229,14 +245,6 @@ async fn post_in(
             "cannot transfer to the same account",
         ));
     }
-    let intent = Intent {
-        from_account: source.map(|s| AccountId(s.id)),
-        to_account: AccountId(target.id),
-        amount: posting.amount,
-    };
-    // A retry of an earlier posting must get that posting back, whatever the balances
-    // are now. The common case (a new key) needs no look-up for that: the unique index
-    // refuses the insert below and the caller replays. Only a refusal looks first.
     let cents = posting.amount.cents();
     let refusal = if source.is_some_and(|s| s.balance < cents) {
         Some(Error::InsufficientFunds)
@@ -248,46 +256,95 @@ async fn post_in(
     } else {
         None
     };
-    if let Some(refusal) = refusal {
-        return match replay(txn, user_id, key, intent).await? {
+    Ok(Judged {
+        source,
+        target,
+        intent: Intent {
+            from_account: source.map(|s| AccountId(s.id)),
+            to_account: AccountId(target.id),
+            amount: posting.amount,
+        },
+        refusal,
+    })
+}
+
+/// The body of a posting: four statements after BEGIN, the fewest that keep every rule
+/// (lock both rows, check on the locked rows, move the money, record it by key).
+async fn post_in(
+    txn: &DatabaseTransaction,
+    user_id: UserId,
+    key: &IdempotencyKey,
+    posting: &Posting,
+) -> Result<Outcome, Error> {
+    // One statement finds the target (by number, when given one) and locks both rows.
+    // PostgreSQL locks them in the ORDER BY order, which is ascending id for every
+    // transfer, so two transfers in opposite directions queue instead of deadlocking.
+    // (SQLite has no row locks; the write gate serialises instead.)
+    let mut rows = Condition::any();
+    if let Some(from) = posting.from_account {
+        rows = rows.add(accounts::Column::Id.eq(from));
+    }
+    rows = rows.add(match &posting.to {
+        Target::Id(id) => accounts::Column::Id.eq(*id),
+        Target::Number(number) => accounts::Column::AccountNumber.eq(number.as_str()),
+    });
+    let locked = accounts::Entity::find()
+        .filter(rows)
+        .order_by_asc(accounts::Column::Id)
+        .lock_exclusive()
+        .all(txn)
+        .await?;
+    let judged = judge(&locked, user_id, posting)?;
+    // A retry of an earlier posting must get that posting back, whatever the balances
+    // are now. The common case (a new key) needs no look-up for that: the unique index
+    // refuses the insert below and the caller replays. Only a refusal looks first.
+    if let Some(refusal) = judged.refusal {
+        return match replay(txn, user_id, key, judged.intent).await? {
             Some(original) => Ok(Outcome::Replayed(original)),
             None => Err(refusal),
         };
     }
+    let intent = judged.intent;
     move_money(txn, intent.from_account, intent.to_account, posting.amount).await?;
     let row = transactions::ActiveModel {
         from_account: Set(intent.from_account.map(|id| id.0)),
-        to_account: Set(target.id),
-        amount: Set(cents),
-        description: Set(posting.description),
+        to_account: Set(intent.to_account.0),
+        amount: Set(posting.amount.cents()),
+        description: Set(posting.description.clone()),
         idempotency_key: Set(key.as_str().to_owned()),
         initiated_by: Set(user_id.0),
         created_at: Set(Utc::now()),
         ..Default::default()
     };
-    let inserted = match row.insert(txn).await {
-        Ok(model) => model,
-        Err(e) if is_unique_violation(&e) => return Ok(Outcome::Raced(intent)),
-        Err(e) => return Err(e.into()),
-    };
-    let mut owners = vec![UserId(target.user_id)];
-    if let Some(source) = source
-        && source.user_id != target.user_id
+    match row.insert(txn).await {
+        Ok(inserted) => Ok(Outcome::Posted(posted(&judged, inserted)?)),
+        Err(e) if is_unique_violation(&e) => Ok(Outcome::Raced(intent)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What a recorded posting did: the owners whose cached reads are now stale, and the
+/// locked rows as the move left them.
+fn posted(judged: &Judged<'_>, inserted: transactions::Model) -> Result<Posted, Error> {
+    let cents = judged.intent.amount.cents();
+    let mut owners = vec![UserId(judged.target.user_id)];
+    if let Some(source) = judged.source
+        && source.user_id != judged.target.user_id
     {
         owners.push(UserId(source.user_id));
     }
-    // The rows were locked and moved by exactly `cents` above: their balances now.
+    // The rows were locked and moved by exactly `cents`: their balances now.
     let mut accounts = Vec::with_capacity(2);
-    if let Some(source) = source {
+    if let Some(source) = judged.source {
         accounts.push(after_move(source, -cents)?);
     }
-    accounts.push(after_move(target, cents)?);
-    Ok(Outcome::Posted(Posted {
+    accounts.push(after_move(judged.target, cents)?);
+    Ok(Posted {
         transaction: inserted.try_into()?,
         replayed: false,
         owners,
         accounts,
-    }))
+    })
 }
 
 /// A locked account row as `move_money` left it.

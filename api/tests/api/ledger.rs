@@ -264,7 +264,90 @@ async fn a_transfer_moves_money_once_and_refusals_change_nothing() {
             Err(Error::InsufficientFunds)
         ));
         assert_eq!(balances(&ledger, &[&alice, &bob]).await, vec![0, 10000]);
+        // A retry of a posting the balance no longer covers still gets that posting.
+        let again = ledger
+            .transfer(alice.id, transfer_to(a.id, &b.number, "69.75", "t-8"))
+            .await
+            .expect("a retry after spending all");
+        assert!(again.replayed, "{backend:?}");
+        assert_eq!(balances(&ledger, &[&alice, &bob]).await, vec![0, 10000]);
         testkit::assert_ledger_sound(&ledger).await;
+    }
+}
+
+#[tokio::test]
+async fn a_posting_that_would_overflow_a_balance_is_refused_and_changes_nothing() {
+    use sea_orm::ConnectionTrait;
+    for backend in backends() {
+        let (ledger, _db) = ledger(backend).await;
+        let alice = customer(&ledger, "alice").await;
+        let bob = customer(&ledger, "bob").await;
+        let a = ledger.accounts(alice.id).await.expect("accounts")[0].clone();
+        let b = ledger.accounts(bob.id).await.expect("accounts")[0].clone();
+        deposit(&ledger, &alice, a.id, "100.00").await;
+        // Only a balance written outside the ledger comes this near the largest one.
+        let near = i64::MAX - 50;
+        ledger
+            .db()
+            .execute_unprepared(&format!(
+                "UPDATE accounts SET balance = {near} WHERE id = {}",
+                b.id
+            ))
+            .await
+            .expect("update");
+        let by_id = TransferRequest {
+            to: Target::Id(b.id),
+            ..transfer_to(a.id, &b.number, "1.00", "o-2")
+        };
+        let refusals = [
+            (
+                "transfer by number",
+                ledger
+                    .transfer(alice.id, transfer_to(a.id, &b.number, "1.00", "o-1"))
+                    .await,
+            ),
+            ("transfer by id", ledger.transfer(alice.id, by_id).await),
+            (
+                "deposit",
+                ledger
+                    .deposit(
+                        bob.id,
+                        DepositRequest {
+                            account: b.id,
+                            amount: money("0.51"),
+                            description: Description::parse(None).expect("description"),
+                            idempotency_key: IdempotencyKey::generate(),
+                        },
+                    )
+                    .await,
+            ),
+        ];
+        for (case, result) in refusals {
+            assert!(
+                matches!(
+                    result,
+                    Err(Error::InvalidInput {
+                        input: Some(Input::Amount),
+                        ..
+                    })
+                ),
+                "{backend:?} {case}: {result:?}"
+            );
+            assert_eq!(
+                balances(&ledger, &[&alice, &bob]).await,
+                vec![10000, near],
+                "{backend:?} {case} changed a balance"
+            );
+        }
+        // What still fits moves, to the cent.
+        ledger
+            .transfer(alice.id, transfer_to(a.id, &b.number, "0.50", "o-3"))
+            .await
+            .expect("fits");
+        assert_eq!(
+            balances(&ledger, &[&alice, &bob]).await,
+            vec![9950, i64::MAX]
+        );
     }
 }
 
