@@ -466,7 +466,7 @@ def hot_queries(scale):
         ("history before the fix: one OR over both columns (for comparison)",
          f"SELECT * FROM transactions WHERE from_account = {hot} OR to_account = {hot} ORDER BY id DESC LIMIT 21"),
         ("transfer: one statement locks both rows, checks, moves the money and records it "
-         "(ledger/transfers.rs `POSTING_SQL`)",
+         "(ledger/transfers/one_statement.rs `POSTING_SQL`)",
          f"WITH locked AS (SELECT * FROM accounts WHERE id = {account} OR account_number = '{5000000000 + other}' "
          f"ORDER BY id FOR UPDATE), "
          f"allowed AS (SELECT s.id AS source_id, s.balance AS source_balance, t.id AS target_id, "
