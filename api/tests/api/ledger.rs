@@ -40,17 +40,18 @@ fn money(amount: &str) -> Money {
     Money::parse_amount(amount).expect("amount")
 }
 
+fn deposit_of(account: AccountId, amount: &str) -> DepositRequest {
+    DepositRequest {
+        account,
+        amount: money(amount),
+        description: Description::parse(None).expect("description"),
+        idempotency_key: IdempotencyKey::generate(),
+    }
+}
+
 async fn deposit(ledger: &Ledger, user: &User, account: AccountId, amount: &str) {
     ledger
-        .deposit(
-            user.id,
-            DepositRequest {
-                account,
-                amount: money(amount),
-                description: Description::parse(None).expect("description"),
-                idempotency_key: IdempotencyKey::generate(),
-            },
-        )
+        .deposit(user.id, deposit_of(account, amount))
         .await
         .expect("deposit");
 }
@@ -197,17 +198,7 @@ async fn a_transfer_moves_money_once_and_refusals_change_nothing() {
             ),
             (
                 "deposit into another's account",
-                ledger
-                    .deposit(
-                        alice.id,
-                        DepositRequest {
-                            account: b.id,
-                            amount: money("5.00"),
-                            description: Description::parse(None).expect("description"),
-                            idempotency_key: IdempotencyKey::generate(),
-                        },
-                    )
-                    .await,
+                ledger.deposit(alice.id, deposit_of(b.id, "5.00")).await,
             ),
         ];
         for (case, result) in refusals {
@@ -309,17 +300,7 @@ async fn a_posting_that_would_overflow_a_balance_is_refused_and_changes_nothing(
             ("transfer by id", ledger.transfer(alice.id, by_id).await),
             (
                 "deposit",
-                ledger
-                    .deposit(
-                        bob.id,
-                        DepositRequest {
-                            account: b.id,
-                            amount: money("0.51"),
-                            description: Description::parse(None).expect("description"),
-                            idempotency_key: IdempotencyKey::generate(),
-                        },
-                    )
-                    .await,
+                ledger.deposit(bob.id, deposit_of(b.id, "0.51")).await,
             ),
         ];
         for (case, result) in refusals {
