@@ -5,8 +5,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use api::ledger::{
-    AccountId, AccountNumber, AccountType, Cursor, DepositRequest, Description, Email, Error,
-    IdempotencyKey, Input, Ledger, Money, Password, Target, TransferRequest, User, Username, db,
+    Account, AccountId, AccountNumber, AccountType, Cursor, DepositRequest, Description, Email,
+    Error, IdempotencyKey, Input, Ledger, Money, Password, Target, TransferRequest, User, Username,
+    db,
 };
 use rand::Rng;
 use testkit::{Backend, TestDatabase, backends};
@@ -54,6 +55,16 @@ async fn deposit(ledger: &Ledger, user: &User, account: AccountId, amount: &str)
         .deposit(user.id, deposit_of(account, amount))
         .await
         .expect("deposit");
+}
+
+/// Two customers and their first accounts, Alice's holding 100.00.
+async fn alice_and_bob(ledger: &Ledger) -> (User, User, Account, Account) {
+    let alice = customer(ledger, "alice").await;
+    let bob = customer(ledger, "bob").await;
+    let a = ledger.accounts(alice.id).await.expect("accounts")[0].clone();
+    let b = ledger.accounts(bob.id).await.expect("accounts")[0].clone();
+    deposit(ledger, &alice, a.id, "100.00").await;
+    (alice, bob, a, b)
 }
 
 fn transfer_to(from: AccountId, to: &str, amount: &str, key: &str) -> TransferRequest {
@@ -125,11 +136,7 @@ async fn sign_up_opens_a_checking_account_and_refuses_a_taken_name() {
 async fn a_transfer_moves_money_once_and_refusals_change_nothing() {
     for backend in backends() {
         let (ledger, _db) = ledger(backend).await;
-        let alice = customer(&ledger, "alice").await;
-        let bob = customer(&ledger, "bob").await;
-        let a = ledger.accounts(alice.id).await.expect("accounts")[0].clone();
-        let b = ledger.accounts(bob.id).await.expect("accounts")[0].clone();
-        deposit(&ledger, &alice, a.id, "100.00").await;
+        let (alice, bob, a, b) = alice_and_bob(&ledger).await;
 
         let posted = ledger
             .transfer(alice.id, transfer_to(a.id, &b.number, "30.25", "t-1"))
@@ -271,11 +278,7 @@ async fn a_posting_that_would_overflow_a_balance_is_refused_and_changes_nothing(
     use sea_orm::ConnectionTrait;
     for backend in backends() {
         let (ledger, _db) = ledger(backend).await;
-        let alice = customer(&ledger, "alice").await;
-        let bob = customer(&ledger, "bob").await;
-        let a = ledger.accounts(alice.id).await.expect("accounts")[0].clone();
-        let b = ledger.accounts(bob.id).await.expect("accounts")[0].clone();
-        deposit(&ledger, &alice, a.id, "100.00").await;
+        let (alice, bob, a, b) = alice_and_bob(&ledger).await;
         // Only a balance written outside the ledger comes this near the largest one.
         let near = i64::MAX - 50;
         ledger
@@ -712,11 +715,7 @@ async fn count_transfers(ledger: &Ledger) -> i64 {
 async fn the_same_key_sent_by_16_tasks_at_once_moves_money_once() {
     for backend in backends() {
         let (ledger, _db) = ledger(backend).await;
-        let alice = customer(&ledger, "alice").await;
-        let bob = customer(&ledger, "bob").await;
-        let a = ledger.accounts(alice.id).await.expect("accounts")[0].clone();
-        let b = ledger.accounts(bob.id).await.expect("accounts")[0].clone();
-        deposit(&ledger, &alice, a.id, "100.00").await;
+        let (alice, bob, a, b) = alice_and_bob(&ledger).await;
 
         let mut handles = Vec::new();
         for _ in 0..16 {
