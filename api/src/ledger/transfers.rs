@@ -295,14 +295,12 @@ async fn post_in(
         .all(txn)
         .await?;
     let judged = judge(&locked, user_id, posting)?;
-    // A retry of an earlier posting must get that posting back, whatever the balances
-    // are now. The common case (a new key) needs no look-up for that: the unique index
-    // refuses the insert below and the caller replays. Only a refusal looks first.
+    // The common case (a new key) needs no look-up for a retry: the unique index refuses
+    // the insert below and the caller replays. Only a refusal looks first.
     if let Some(refusal) = judged.refusal {
-        return match replay(txn, user_id, key, judged.intent).await? {
-            Some(original) => Ok(Outcome::Replayed(original)),
-            None => Err(refusal),
-        };
+        return refused(txn, user_id, key, judged.intent, refusal)
+            .await
+            .map(Outcome::Replayed);
     }
     let intent = judged.intent;
     move_money(txn, intent.from_account, intent.to_account, posting.amount).await?;
@@ -389,6 +387,19 @@ async fn move_money(
         )));
     }
     Ok(())
+}
+
+/// A posting the rules refuse now (funds, overflow): still the earlier posting when this
+/// is a retry of it, since a retry must get that posting back whatever the balances are
+/// now; else the refusal.
+async fn refused(
+    conn: &impl ConnectionTrait,
+    user_id: UserId,
+    key: &IdempotencyKey,
+    intent: Intent,
+    refusal: Error,
+) -> Result<Posted, Error> {
+    replay(conn, user_id, key, intent).await?.ok_or(refusal)
 }
 
 /// The earlier posting made with this key, if any: returned when it had the same

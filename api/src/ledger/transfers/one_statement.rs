@@ -1,10 +1,12 @@
 //! A posting as one PostgreSQL statement: the rules of `judge`, spelled in SQL.
 
+use std::sync::LazyLock;
+
 use chrono::Utc;
 use entities::{accounts, transactions};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult};
 
-use super::{Posted, Posting, Target, judge, posted, replay};
+use super::{Posted, Posting, Target, judge, posted, refused};
 use crate::ledger::error::is_unique_violation;
 use crate::ledger::rows::ACCOUNT_AND_POSTING;
 use crate::ledger::{Error, IdempotencyKey, UserId};
@@ -52,34 +54,46 @@ ORDER BY a.id
 
 /// [`POSTING_SQL`] for a transfer (`$6` the source, `$7` the target) or a deposit (`$6`
 /// the target); `$1` the caller, `$2` the amount in cents, `$3` the description, `$4` the
-/// key, `$5` the time. Four texts in all, each prepared once per connection.
-fn posting_sql(posting: &Posting) -> String {
-    let (target, target_param) = match (&posting.to, posting.from_account) {
-        (Target::Id(_), Some(_)) => ("id", "$7"),
-        (Target::Number(_), Some(_)) => ("account_number", "$7"),
-        (Target::Id(_), None) => ("id", "$6"),
-        (Target::Number(_), None) => ("account_number", "$6"),
-    };
-    let (rows, allowed) = match posting.from_account {
-        Some(_) => (
-            format!("id = $6 OR {target} = {target_param}"),
+/// key, `$5` the time. Four texts in all, made once, each prepared once per connection.
+fn posting_sql(posting: &Posting) -> &'static str {
+    static TEXTS: LazyLock<[String; 4]> = LazyLock::new(|| {
+        [
+            ("id", true),
+            ("account_number", true),
+            ("id", false),
+            ("account_number", false),
+        ]
+        .map(|(target, transfer)| posting_text(target, transfer))
+    });
+    let by_number = matches!(posting.to, Target::Number(_));
+    let deposit = posting.from_account.is_none();
+    &TEXTS[usize::from(by_number) + 2 * usize::from(deposit)]
+}
+
+/// One of [`posting_sql`]'s texts: the target found by `target` (`id` or
+/// `account_number`), from a source account when `transfer`.
+fn posting_text(target: &str, transfer: bool) -> String {
+    // The target's balance must stay representable, as `checked_add` in `judge`.
+    let max = i64::MAX;
+    let (rows, allowed) = if transfer {
+        (
+            format!("id = $6 OR {target} = $7"),
             format!(
                 "SELECT s.id AS source_id, s.balance AS source_balance, \
                  t.id AS target_id, t.balance AS target_balance FROM locked s, locked t \
-                 WHERE s.id = $6 AND s.user_id = $1 AND t.{target} = {target_param} \
-                 AND s.id <> t.id AND s.balance >= $2 \
-                 AND t.balance <= 9223372036854775807 - $2"
+                 WHERE s.id = $6 AND s.user_id = $1 AND t.{target} = $7 \
+                 AND s.id <> t.id AND s.balance >= $2 AND t.balance <= {max} - $2"
             ),
-        ),
-        None => (
-            format!("{target} = {target_param}"),
+        )
+    } else {
+        (
+            format!("{target} = $6"),
             format!(
                 "SELECT NULL::bigint AS source_id, NULL::bigint AS source_balance, \
                  t.id AS target_id, t.balance AS target_balance FROM locked t \
-                 WHERE t.{target} = {target_param} AND t.user_id = $1 \
-                 AND t.balance <= 9223372036854775807 - $2"
+                 WHERE t.{target} = $6 AND t.user_id = $1 AND t.balance <= {max} - $2"
             ),
-        ),
+        )
     };
     POSTING_SQL
         .replace("{rows}", &rows)
@@ -138,10 +152,9 @@ pub(super) async fn post_in_one_statement(
             Ok(Some(posted(&judged, inserted)?))
         }
         (Ok(judged), None) => match judged.refusal {
-            Some(refusal) => match replay(db, user_id, key, judged.intent).await? {
-                Some(original) => Ok(Some(original)),
-                None => Err(refusal),
-            },
+            Some(refusal) => refused(db, user_id, key, judged.intent, refusal)
+                .await
+                .map(Some),
             None => Ok(None),
         },
         (Err(refusal), None) => Err(refusal),
