@@ -73,7 +73,7 @@ impl Metrics {
         let cache_reads = IntCounterVec::new(
             opts(
                 "cache_reads_total",
-                "Cached reads by result (hit, miss, error)",
+                "Cached reads by result (first: not asked lately, read from the database alone; hit, miss, error)",
             ),
             &["result"],
         )?;
@@ -152,13 +152,20 @@ impl Metrics {
     }
 
     /// The text exposition, with the pool gauges read now.
-    pub fn render(&self, db: &DatabaseConnection, live: LiveFigures) -> String {
+    /// `pools`: the ledger's, summed.
+    pub fn render<'a>(
+        &self,
+        pools: impl Iterator<Item = &'a DatabaseConnection>,
+        live: LiveFigures,
+    ) -> String {
         let gauge = |state: &str, value: i64| self.live.with_label_values(&[state]).set(value);
         gauge("open", live.open as i64);
         gauge("lagged", live.lagged as i64);
         gauge("publish_failed", live.publish_failures as i64);
         gauge("linked", i64::from(live.linked));
-        let (size, idle) = pool_usage(db);
+        let (size, idle) = pools
+            .map(pool_usage)
+            .fold((0, 0), |(s, i), (size, idle)| (s + size, i + idle));
         self.db_pool
             .with_label_values(&["in_use"])
             .set(size.saturating_sub(idle) as i64);

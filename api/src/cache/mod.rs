@@ -22,7 +22,8 @@ pub use redis::RedisCache;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CacheSizes {
     /// The near cache's local copies of sessions, generations and cached reads, in bytes
-    /// (`NEAR_CACHE_MIB`): a quarter for sessions, the rest for cached reads.
+    /// (`NEAR_CACHE_MIB`): a quarter for sessions, the rest for cached reads; besides,
+    /// decoded reads may take a quarter of it and the reads asked for lately an eighth.
     pub near_bytes: u64,
     /// Verified session tokens remembered, so a repeat skips the signature check
     /// (`TOKEN_CACHE_ENTRIES`; each ~0.5 KiB).

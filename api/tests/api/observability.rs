@@ -168,8 +168,10 @@ async fn metrics_move_with_requests() {
     let alice = app.customer("alice").await;
     let bob = app.customer("bob").await;
     app.deposit(&alice, "10.00").await;
-    app.balances(&alice.token).await;
-    app.balances(&alice.token).await;
+    // Read first from the database alone, then cached (a miss), then a hit.
+    for _ in 0..3 {
+        app.balances(&alice.token).await;
+    }
     let _ = app
         .gql(
             None,
@@ -207,6 +209,7 @@ async fn metrics_move_with_requests() {
         "banking_api_ledger_postings_total{kind=\"deposit\",outcome=\"ok\"}",
         "banking_api_ledger_postings_total{kind=\"transfer\",outcome=\"insufficient_funds\"}",
         "banking_api_auth_logins_total{outcome=\"failed\"}",
+        "banking_api_cache_reads_total{result=\"first\"}",
         "banking_api_cache_reads_total{result=\"hit\"}",
         "banking_api_cache_reads_total{result=\"miss\"}",
         "banking_api_db_pool_connections{state=\"idle\"}",
