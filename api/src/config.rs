@@ -160,6 +160,13 @@ impl Config {
         if let Some(n) = lookup("DATABASE_POOL_SIZE") {
             config.db_pool.max_connections = number("DATABASE_POOL_SIZE", &n, 1, 1000)? as u32;
         }
+        // The read pool is part of DATABASE_POOL_SIZE and leaves the writes one at least;
+        // 0 reads on the one pool.
+        let room = config.db_pool.max_connections - 1;
+        config.db_pool.read_connections = match lookup("DATABASE_READ_POOL_SIZE") {
+            Some(n) => number("DATABASE_READ_POOL_SIZE", &n, 0, u64::from(room))? as u32,
+            None => config.db_pool.read_connections.min(room),
+        };
         if let Some(prefix) = lookup("REDIS_KEY_PREFIX") {
             config.redis_key_prefix = prefix;
         }
@@ -374,10 +381,44 @@ mod tests {
             ("MEMORY_CACHE_MIB", "lots"),
             ("TOKEN_CACHE_ENTRIES", "-1"),
             ("SESSION_CACHE_ENTRIES", "1e6"),
+            ("DATABASE_READ_POOL_SIZE", "-1"),
+            ("DATABASE_READ_POOL_SIZE", "16"),
         ] {
             let err = from(&[(var, value)]).expect_err(var);
             assert_eq!(err.var, var);
             assert!(err.to_string().contains(var));
+        }
+    }
+
+    #[test]
+    fn the_read_pool_is_four_of_the_sixteen_and_leaves_the_writes_one() {
+        let config = from(&[]).expect("defaults");
+        assert_eq!(
+            (
+                config.db_pool.max_connections,
+                config.db_pool.read_connections
+            ),
+            (16, 4)
+        );
+        let config = from(&[("DATABASE_POOL_SIZE", "3")]).expect("a small pool");
+        assert_eq!(config.db_pool.read_connections, 2);
+        let config = from(&[("DATABASE_POOL_SIZE", "1")]).expect("one connection");
+        assert_eq!(config.db_pool.read_connections, 0, "reads share it");
+        let config = from(&[("DATABASE_READ_POOL_SIZE", "0")]).expect("no read pool");
+        assert_eq!(config.db_pool.read_connections, 0);
+        let config = from(&[
+            ("DATABASE_POOL_SIZE", "40"),
+            ("DATABASE_READ_POOL_SIZE", "39"),
+        ])
+        .expect("all but one");
+        assert_eq!(config.db_pool.read_connections, 39);
+        for (size, reads) in [("8", "8"), ("8", "9"), ("1", "1")] {
+            let err = from(&[
+                ("DATABASE_POOL_SIZE", size),
+                ("DATABASE_READ_POOL_SIZE", reads),
+            ])
+            .expect_err("no room for writes");
+            assert_eq!(err.var, "DATABASE_READ_POOL_SIZE");
         }
     }
 

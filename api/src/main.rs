@@ -37,7 +37,7 @@ async fn main() -> ExitCode {
     match command.as_deref() {
         Some("migrate") => {
             let result = async {
-                let conn = startup::connect_with_retry(&config).await?;
+                let conn = startup::connect_with_retry(&config).await?.main;
                 api::ledger::db::migrate(&conn).await?;
                 anyhow::Ok(())
             }
@@ -55,7 +55,7 @@ async fn main() -> ExitCode {
         }
         Some("new-identity") => {
             let result = async {
-                let conn = startup::connect_with_retry(&config).await?;
+                let conn = startup::connect_with_retry(&config).await?.main;
                 Ok::<_, anyhow::Error>(api::ledger::db::new_identity(&conn).await?)
             }
             .await;

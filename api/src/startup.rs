@@ -82,11 +82,13 @@ impl Application {
 /// Connects to the database (waiting for it a while), migrates when configured, builds
 /// the cache, the keys and the schema.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
-    let conn = connect_with_retry(&config).await?;
+    let pools = connect_with_retry(&config).await?;
     if config.migrate_on_start {
-        db::migrate(&conn).await.context("applying migrations")?;
+        db::migrate(&pools.main)
+            .await
+            .context("applying migrations")?;
     }
-    let ledger = Ledger::new(conn);
+    let ledger = Ledger::over(pools);
     if config.seed_demo {
         let report = ledger
             .seed_demo()
@@ -196,12 +198,12 @@ async fn wait_for_identity(ledger: &Ledger) -> anyhow::Result<String> {
 }
 
 /// The database may start after us (a fresh cluster, a laptop): wait up to a minute.
-pub async fn connect_with_retry(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
+pub async fn connect_with_retry(config: &Config) -> anyhow::Result<db::Pools> {
     let mut delay = Duration::from_millis(250);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
-        match db::connect(config.database_url(), &config.db_pool).await {
-            Ok(conn) => return Ok(conn),
+        match db::Pools::connect(config.database_url(), &config.db_pool).await {
+            Ok(pools) => return Ok(pools),
             Err(e) if tokio::time::Instant::now() < deadline => {
                 tracing::warn!(error = %e, "database not reachable yet; retrying");
                 tokio::time::sleep(delay).await;
@@ -298,7 +300,7 @@ pub fn metrics_text(state: &AppState) -> String {
     state
         .services
         .metrics
-        .render(state.services.ledger.db(), figures)
+        .render(state.services.ledger.pools(), figures)
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

@@ -127,7 +127,7 @@ impl Ledger {
         accounts::Entity::find()
             .filter(accounts::Column::UserId.eq(user_id))
             .order_by_asc(accounts::Column::Id)
-            .all(&self.db)
+            .all(self.reads())
             .await?
             .into_iter()
             .map(Account::try_from)
@@ -139,7 +139,7 @@ impl Ledger {
     pub async fn account(&self, user_id: UserId, account_id: AccountId) -> Result<Account, Error> {
         accounts::Entity::find_by_id(account_id.0)
             .filter(accounts::Column::UserId.eq(user_id))
-            .one(&self.db)
+            .one(self.reads())
             .await?
             .map(Account::try_from)
             .ok_or_else(|| Error::not_found("account", Input::Account))?
@@ -155,7 +155,7 @@ impl Ledger {
         }
         Ok(accounts::Entity::find()
             .filter(accounts::Column::Id.is_in(ids.iter().copied()))
-            .all(&self.db)
+            .all(self.reads())
             .await?
             .into_iter()
             .map(|a| (AccountId(a.id), a.account_number))

@@ -14,7 +14,11 @@ use tokio::sync::{Mutex, MutexGuard};
 /// Pool sizes and timeouts. Defaults suit a 2-core pod; `just bench` measures them.
 #[derive(Clone, Debug)]
 pub struct PoolSettings {
+    /// Connections per process, both pools together (`DATABASE_POOL_SIZE`).
     pub max_connections: u32,
+    /// Of those, the read pool's (`DATABASE_READ_POOL_SIZE`; see [`Pools`]); 0 reads on
+    /// the one pool.
+    pub read_connections: u32,
     pub acquire_timeout: Duration,
 }
 
@@ -22,8 +26,55 @@ impl Default for PoolSettings {
     fn default() -> Self {
         PoolSettings {
             max_connections: 16,
+            read_connections: 4,
             acquire_timeout: Duration::from_secs(3),
         }
+    }
+}
+
+/// The process's connections to the database, in two pools.
+///
+/// The short reads of a request (a customer, their accounts, a page of history, the
+/// dashboard's overview) are a fraction of a millisecond of the database's CPU each and
+/// never wait on a lock or a flush. Spread over sixteen connections they wake sixteen
+/// backend processes in turn, each with cold caches; kept to four, the same few stay
+/// busy: with the database on the same two cores, cold `accounts` reads went from 4,794
+/// to 6,220 a second at 32 connections (docs/benchmarks-notes.md). Writes need the
+/// opposite: a commit waits for its WAL flush with its CPU idle, and transfers need many
+/// connections to fill those waits (a fifth fewer with four). So reads get a small pool
+/// of their own and everything else the rest; neither can starve the other. SQLite has
+/// one pool (its readers are in-process, and `sqlite::memory:` is one database per
+/// pool), and so does a `read_connections` of 0.
+#[derive(Clone, Debug)]
+pub struct Pools {
+    pub main: DatabaseConnection,
+    /// `None`: reads on the main pool.
+    pub reads: Option<DatabaseConnection>,
+}
+
+impl Pools {
+    pub async fn connect(url: &str, pool: &PoolSettings) -> Result<Pools, DbErr> {
+        if url.starts_with("sqlite:") || pool.read_connections == 0 {
+            return Ok(Pools {
+                main: connect(url, pool).await?,
+                reads: None,
+            });
+        }
+        let reads = PoolSettings {
+            max_connections: pool.read_connections,
+            ..pool.clone()
+        };
+        let main = PoolSettings {
+            max_connections: pool
+                .max_connections
+                .saturating_sub(pool.read_connections)
+                .max(1),
+            ..pool.clone()
+        };
+        Ok(Pools {
+            main: connect(url, &main).await?,
+            reads: Some(connect(url, &reads).await?),
+        })
     }
 }
 

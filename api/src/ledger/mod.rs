@@ -40,19 +40,32 @@ use sea_orm::{
 
 use db::WriteGate;
 
-/// The ledger over one database. Cheap to clone: the pool is shared.
+/// The ledger over one database. Cheap to clone: the pools are shared.
 #[derive(Clone, Debug)]
 pub struct Ledger {
+    /// Writes, statements and everything else.
     db: DatabaseConnection,
+    /// The short reads a request makes, when they have a pool of their own: a customer,
+    /// their accounts, a page of history (`db::Pools` says why).
+    reads: Option<DatabaseConnection>,
     writes: WriteGate,
     passwords: Passwords,
 }
 
 impl Ledger {
+    /// The ledger over one pool, for reads and writes alike.
     pub fn new(db: DatabaseConnection) -> Ledger {
-        let writes = WriteGate::for_backend(db.get_database_backend());
+        Ledger::over(db::Pools {
+            main: db,
+            reads: None,
+        })
+    }
+
+    pub fn over(pools: db::Pools) -> Ledger {
+        let writes = WriteGate::for_backend(pools.main.get_database_backend());
         Ledger {
-            db,
+            db: pools.main,
+            reads: pools.reads,
             writes,
             passwords: Passwords::for_this_machine(),
         }
@@ -60,6 +73,16 @@ impl Ledger {
 
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// Every pool, the main one first.
+    pub fn pools(&self) -> impl Iterator<Item = &DatabaseConnection> {
+        std::iter::once(&self.db).chain(self.reads.as_ref())
+    }
+
+    /// Where a request's short reads go.
+    fn reads(&self) -> &DatabaseConnection {
+        self.reads.as_ref().unwrap_or(&self.db)
     }
 
     /// A write transaction. On SQLite it takes the write lock at BEGIN, so it can never

@@ -63,7 +63,7 @@ impl Ledger {
     ) -> Result<Overview, Error> {
         // One extra row per account tells whether another page follows.
         let rows = self
-            .db
+            .reads()
             .query_all_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 OVERVIEW_SQL.as_str(),

@@ -62,7 +62,7 @@ impl Ledger {
         Ok(payees::Entity::find()
             .filter(payees::Column::UserId.eq(user_id))
             .order_by_desc(payees::Column::Id)
-            .all(&self.db)
+            .all(self.reads())
             .await?
             .into_iter()
             .map(Payee::from)

@@ -62,7 +62,7 @@ impl Ledger {
             Ok(name) => {
                 users::Entity::find()
                     .filter(users::Column::Username.eq(name.as_str()))
-                    .one(&self.db)
+                    .one(self.reads())
                     .await?
             }
             Err(_) => None,
@@ -79,7 +79,7 @@ impl Ledger {
 
     pub async fn user(&self, user_id: UserId) -> Result<User, Error> {
         users::Entity::find_by_id(user_id.0)
-            .one(&self.db)
+            .one(self.reads())
             .await?
             .map(User::from)
             .ok_or(Error::NotFound {
@@ -91,7 +91,7 @@ impl Ledger {
     pub async fn user_by_name(&self, username: &Username) -> Result<Option<User>, Error> {
         Ok(users::Entity::find()
             .filter(users::Column::Username.eq(username.as_str()))
-            .one(&self.db)
+            .one(self.reads())
             .await?
             .map(User::from))
     }

@@ -18,6 +18,7 @@ mod limits;
 mod near_cache;
 mod observability;
 mod payees_and_accounts;
+mod pools;
 mod rest_flow;
 mod schema_file;
 mod sign_in_throttle;

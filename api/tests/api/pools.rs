@@ -1,0 +1,119 @@
+//! A request's short reads and the writes draw on separate pools of connections, so
+//! transfers waiting in PostgreSQL can hold every write connection and reads still answer.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::support::{CacheKind, TestApp, config_for};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+use serde_json::json;
+use testkit::{Backend, TestDatabase};
+
+const TRANSFER: &str = "mutation($input: TransferInput!) { transfer(input: $input) { id } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_answer_while_transfers_hold_every_write_connection() {
+    // PostgreSQL only: SQLite has one pool, and no row locks to wait on.
+    if testkit::postgres_admin_url().is_none() {
+        return;
+    }
+    let database = TestDatabase::new(Backend::Postgres).await;
+    let url = database.url.clone();
+    let mut config = config_for(&database, &CacheKind::Memory);
+    // Four connections: two for reads, two for writes.
+    config.db_pool.max_connections = 4;
+    config.db_pool.read_connections = 2;
+    config.db_pool.acquire_timeout = Duration::from_secs(20);
+    let app = Arc::new(TestApp::spawn_with(database, config, "Postgres, pools 2 + 2".into()).await);
+    let alice = app.customer("alice").await;
+    let bob = app.customer("bob").await;
+    app.deposit(&alice, "100.00").await;
+
+    // Alice's account locked from outside: her transfers wait inside PostgreSQL, each on
+    // a write connection.
+    let outside = api::ledger::db::connect(&url, &Default::default())
+        .await
+        .expect("connect");
+    let holding = outside.begin().await.expect("BEGIN");
+    holding
+        .execute_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!(
+                "SELECT id FROM accounts WHERE id = {} FOR UPDATE",
+                alice.account_id
+            ),
+        ))
+        .await
+        .expect("lock alice's account");
+    // As many transfers as the process has connections: with one pool of four they
+    // would take all of them.
+    let transfers: Vec<_> = (0..4)
+        .map(|i| {
+            let (app, token, from, to) = (
+                app.clone(),
+                alice.token.clone(),
+                alice.account_id.clone(),
+                bob.account_number.clone(),
+            );
+            tokio::spawn(async move {
+                app.gql(
+                    Some(&token),
+                    TRANSFER,
+                    json!({ "input": { "fromAccountId": from, "toAccountNumber": to, "amount": "1.00", "idempotencyKey": format!("held-{i}") } }),
+                )
+                .await
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    loop {
+        let waiting = outside
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT count(*) AS n FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            ))
+            .await
+            .expect("pg_stat_activity")
+            .expect("a row")
+            .try_get::<i64>("", "n")
+            .expect("n");
+        if waiting == 2 {
+            break;
+        }
+        assert!(
+            waiting < 2,
+            "more transfers wait in PostgreSQL than the write pool has connections: {waiting}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "two transfers reach the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    // Every write connection waits; reads answer from their own pool.
+    for customer in [&bob, &alice] {
+        let asked = Instant::now();
+        let balances = tokio::time::timeout(Duration::from_secs(5), app.balances(&customer.token))
+            .await
+            .expect("a read answers while the writes wait");
+        assert_eq!(balances.len(), 1);
+        assert!(
+            asked.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            asked.elapsed()
+        );
+    }
+    assert!(
+        transfers.iter().all(|t| !t.is_finished()),
+        "the transfers still wait"
+    );
+
+    holding.rollback().await.expect("release the lock");
+    for transfer in transfers {
+        let body = transfer.await.expect("task");
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    assert_eq!(app.balances(&alice.token).await, vec!["96.00".to_owned()]);
+}
