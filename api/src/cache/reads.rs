@@ -137,11 +137,7 @@ impl CachedReads {
     /// look-up also counts toward moka's admission, so a read asked for again and again
     /// is remembered even when one-time reads fill the map.)
     fn asked_before(&self, prefix: &str) -> bool {
-        if self.asked.get(prefix).is_some() {
-            return true;
-        }
-        self.asked.insert(prefix.to_owned(), ());
-        false
+        !self.asked.entry_by_ref(prefix).or_insert(()).is_fresh()
     }
 
     async fn read<T, F, Fut>(&self, what: &str, user_id: UserId, load: F) -> Result<T, Error>
