@@ -59,12 +59,7 @@ impl Ledger {
     #[tracing::instrument(skip(self, password))]
     pub async fn authenticate(&self, username: &str, password: &str) -> Result<User, Error> {
         let found = match Username::parse(username) {
-            Ok(name) => {
-                users::Entity::find()
-                    .filter(users::Column::Username.eq(name.as_str()))
-                    .one(self.reads())
-                    .await?
-            }
+            Ok(name) => self.row_by_name(&name).await?,
             Err(_) => None,
         };
         let matches = self
@@ -89,10 +84,14 @@ impl Ledger {
     }
 
     pub async fn user_by_name(&self, username: &Username) -> Result<Option<User>, Error> {
+        Ok(self.row_by_name(username).await?.map(User::from))
+    }
+
+    /// The customer's row, password hash included, by name.
+    async fn row_by_name(&self, username: &Username) -> Result<Option<users::Model>, Error> {
         Ok(users::Entity::find()
             .filter(users::Column::Username.eq(username.as_str()))
             .one(self.reads())
-            .await?
-            .map(User::from))
+            .await?)
     }
 }
