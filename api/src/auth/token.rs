@@ -57,7 +57,19 @@ pub struct TokenKeys {
     /// expiry: the signature and the checks of the same bytes give the same answer until
     /// then, so a repeat costs a map lookup instead of a signature check and a Datalog run.
     /// The session is still checked on every request, so revocation stays immediate.
-    verified: moka::sync::Cache<String, (Claims, SystemTime)>,
+    ///
+    /// Keyed by the token's digest, not the token: the map hashes and compares its keys
+    /// again whenever it rehashes (often, as tokens come and go), and a token is some
+    /// 400 bytes where its digest is 32 (hashing the tokens took 4% of a cold read's CPU,
+    /// docs/benchmarks-notes.md).
+    verified: moka::sync::Cache<TokenDigest, (Claims, SystemTime)>,
+}
+
+/// A token's SHA-256: what the remembered tokens are found by.
+type TokenDigest = [u8; 32];
+
+fn digest(token: &str) -> TokenDigest {
+    Sha256::digest(token.as_bytes()).into()
 }
 
 /// How many verified session tokens are remembered unless [`TokenKeys::remembering`]
@@ -144,14 +156,14 @@ impl TokenKeys {
             return None;
         }
         self.verified
-            .get(token)
+            .get(&digest(token))
             .filter(|(_, expires_at)| SystemTime::now() < *expires_at)
             .map(|(claims, _)| claims)
     }
 
     /// Forgets a remembered token (signed out: its session check would refuse it anyway).
     pub fn forget(&self, token: &str) {
-        self.verified.invalidate(token);
+        self.verified.invalidate(&digest(token));
     }
 
     /// A token for a fresh session (as [`TokenKeys::mint`]) and its seal, which sign-in
@@ -218,7 +230,7 @@ impl TokenKeys {
             attenuated: false,
         };
         self.verified
-            .insert(token.to_owned(), (claims.clone(), expires_at));
+            .insert(digest(token), (claims.clone(), expires_at));
         Some(claims)
     }
 
@@ -249,7 +261,7 @@ impl TokenKeys {
                     && let Some(expires_at) = expires_at
                 {
                     self.verified
-                        .insert(token.to_owned(), (claims.clone(), expires_at));
+                        .insert(digest(token), (claims.clone(), expires_at));
                 }
                 Ok(claims)
             }
@@ -305,7 +317,7 @@ fn hmac_keyed(key: &[u8]) -> Hmac<Sha256> {
 
 /// Names a token's seal by the token's digest: a key name never holds a credential.
 fn seal_location(token: &str) -> String {
-    keys::sealed_token(&hex::encode(Sha256::digest(token.as_bytes())))
+    keys::sealed_token(&hex::encode(digest(token)))
 }
 
 fn unix_seconds(at: SystemTime) -> u64 {
@@ -314,7 +326,7 @@ fn unix_seconds(at: SystemTime) -> u64 {
         .as_secs()
 }
 
-fn verified_cache(entries: u64) -> moka::sync::Cache<String, (Claims, SystemTime)> {
+fn verified_cache(entries: u64) -> moka::sync::Cache<TokenDigest, (Claims, SystemTime)> {
     moka::sync::Cache::builder().max_capacity(entries).build()
 }
 
@@ -436,7 +448,7 @@ mod tests {
             .expect("mint");
         assert!(keys.verify(&token, Operation::Write).is_ok());
         assert!(
-            keys.verified.get(&token).is_some(),
+            keys.verified.get(&digest(&token)).is_some(),
             "a session token is remembered"
         );
         assert!(keys.verify(&token, Operation::Read).is_ok());
@@ -453,7 +465,7 @@ mod tests {
             .expect("ro");
         assert!(keys.verify(&read_only, Operation::Read).is_ok());
         assert!(
-            keys.verified.get(&read_only).is_none(),
+            keys.verified.get(&digest(&read_only)).is_none(),
             "attenuated tokens are checked every time"
         );
         assert!(matches!(

@@ -152,6 +152,14 @@ pub trait Cache: Send + Sync + 'static {
     async fn delete(&self, key: &str) -> Result<(), CacheError>;
     /// Atomically adds one and returns the new value; a new counter lives for `ttl`.
     async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, CacheError>;
+    /// Adds one to each counter (as `incr`): the generations of both parties to a
+    /// posting. Redis does them in one round trip, where one call each was one each.
+    async fn incr_each(&self, keys: &[String], ttl: Duration) -> Result<(), CacheError> {
+        for key in keys {
+            self.incr(key, ttl).await?;
+        }
+        Ok(())
+    }
     /// Reads a generation counter ("0" when absent) and the value stored under
     /// `value_prefix` followed by that generation. Redis does it in one round trip.
     async fn get_versioned(

@@ -118,19 +118,13 @@ impl CachedReads {
     }
 
     /// Marks every cached read of these users stale. Called after the commit; the bumps
-    /// go out together (one multiplexed connection pipelines them).
+    /// go out together, in one round trip.
     pub async fn invalidate(&self, user_ids: &[UserId]) {
-        let bumps = user_ids.iter().map(|&user_id| async move {
-            if let Err(e) = self
-                .cache
-                .incr(&keys::generation(user_id), GENERATION_TTL)
-                .await
-            {
-                // The entries that could now be stale expire within READ_TTL.
-                tracing::warn!(%user_id, error = %e, "could not bump the cache generation");
-            }
-        });
-        futures::future::join_all(bumps).await;
+        let generations: Vec<String> = user_ids.iter().map(|&u| keys::generation(u)).collect();
+        if let Err(e) = self.cache.incr_each(&generations, GENERATION_TTL).await {
+            // The entries that could now be stale expire within READ_TTL.
+            tracing::warn!(users = ?user_ids, error = %e, "could not bump the cache generations");
+        }
     }
 
     /// Whether this read was asked for within READ_TTL; remembers that it was now. (The

@@ -482,6 +482,29 @@ impl Cache for RedisCache {
         Ok(result?.0)
     }
 
+    async fn incr_each(&self, keys: &[String], ttl: Duration) -> Result<(), CacheError> {
+        let keys: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
+        // One MULTI for all: INCR and EXPIRE NX each, as `incr` does for one.
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for key in &keys {
+            pipe.incr(key, 1)
+                .ignore()
+                .cmd("EXPIRE")
+                .arg(key)
+                .arg(secs(ttl))
+                .arg("NX")
+                .ignore();
+        }
+        let result = self
+            .call(|c| Box::pin(async move { pipe.query_async::<()>(c).await }))
+            .await;
+        for key in &keys {
+            self.forget(key);
+        }
+        result
+    }
+
     async fn get_versioned(
         &self,
         generation_key: &str,
