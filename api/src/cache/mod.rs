@@ -26,7 +26,7 @@ pub struct CacheSizes {
     /// decoded reads may take a quarter of it and the reads asked for lately an eighth.
     pub near_bytes: u64,
     /// Verified session tokens remembered, so a repeat skips the signature check
-    /// (`TOKEN_CACHE_ENTRIES`; each ~0.5 KiB).
+    /// (`TOKEN_CACHE_ENTRIES`; each ~0.25 KiB: found by digest).
     pub token_entries: u64,
     /// Sessions seen alive (the read grace while Redis is unreachable) and sessions whose
     /// idle timer this replica restarted lately, each (`SESSION_CACHE_ENTRIES`).

@@ -483,6 +483,9 @@ impl Cache for RedisCache {
     }
 
     async fn incr_each(&self, keys: &[String], ttl: Duration) -> Result<(), CacheError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
         let keys: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
         // One MULTI for all: INCR and EXPIRE NX each, as `incr` does for one.
         let mut pipe = redis::pipe();

@@ -212,3 +212,63 @@ async fn after_logout_on_one_replica_the_other_refuses_to_move_money_at_once() {
     assert_eq!(error_code(&transfer), Some("UNAUTHENTICATED"), "{transfer}");
     assert_eq!(first.balances(&bob.token).await, vec!["0.00"]);
 }
+
+/// `redis-cli` against the test's own Redis, for what the cache does not expose.
+fn redis_cli(redis: &RedisServer, args: &[&str]) -> String {
+    let out = std::process::Command::new("redis-cli")
+        .args(["-p", &redis.port.to_string()])
+        .args(args)
+        .output()
+        .expect("redis-cli must be installed");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[tokio::test]
+async fn both_parties_generations_move_in_one_call_and_every_replica_sees_them() {
+    let redis = RedisServer::start();
+    let prefix = "bumps:";
+    let (first, second) = (replica(&redis.url(), prefix), replica(&redis.url(), prefix));
+    until("tracking starts", Duration::from_secs(5), async || {
+        first.is_tracking() && second.is_tracking()
+    })
+    .await;
+    // The second replica holds both generations locally (one bumped before, one new).
+    first.incr("gen:1", TTL).await.expect("bump");
+    for user in ["1", "2"] {
+        second
+            .get_versioned(&format!("gen:{user}"), &format!("accounts:{user}:"))
+            .await
+            .expect("read");
+    }
+
+    let both = ["gen:1".to_owned(), "gen:2".to_owned()];
+    first.incr_each(&both, TTL).await.expect("bumps");
+
+    for (key, expected) in [("gen:1", "2"), ("gen:2", "1")] {
+        let user = key.trim_start_matches("gen:");
+        let read = async |cache: &RedisCache| {
+            cache
+                .get_versioned(key, &format!("accounts:{user}:"))
+                .await
+                .expect("read")
+                .0
+        };
+        // The replica that bumped sees it on its very next read; the other within moments.
+        assert_eq!(read(&first).await, expected, "{key} on the bumping replica");
+        until(
+            "the bump reaches the other replica",
+            Duration::from_millis(500),
+            async || read(&second).await == expected,
+        )
+        .await;
+        // Each counter got its time to live when it was born, as `incr` gives it.
+        let ttl: u64 = redis_cli(&redis, &["TTL", &format!("{prefix}{key}")])
+            .parse()
+            .expect("a ttl");
+        assert!(ttl > 0 && ttl <= TTL.as_secs(), "{key}: ttl {ttl}");
+    }
+
+    // Nothing to bump is no round trip and no error.
+    first.incr_each(&[], TTL).await.expect("no bumps");
+}
