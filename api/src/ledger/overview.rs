@@ -9,10 +9,12 @@ use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
 
 use super::history::both_directions;
 use super::rows::ACCOUNT_AND_POSTING;
-use super::{Account, AccountId, Error, HistoryOf, HistoryPage, Ledger, Transaction, UserId};
+use super::{Account, AccountId, Error, HistoryOf, HistoryPage, Ledger, Transaction, User, UserId};
 
-#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Overview {
+    /// The customer whose accounts these are (a dashboard greets them by name).
+    pub user: User,
     /// Oldest account first, as [`Ledger::accounts`]; each with the page
     /// [`Ledger::history`] gives for its first `first` postings.
     pub accounts: Vec<(Account, HistoryPage)>,
@@ -23,19 +25,22 @@ pub struct Overview {
 
 /// PostgreSQL: the accounts, each one's page by the keyset union of `history::postings`
 /// (`both_directions` as a LATERAL subquery, so two index descents per account as
-/// there), and the numbers of both sides of each posting, in one statement. A cold
-/// dashboard made five queries before: the accounts, a page per account, then the
-/// counterparties' numbers.
+/// there), the numbers of both sides of each posting, and the customer, in one
+/// statement. A cold dashboard made six queries before: the customer, the accounts, a page
+/// per account, then the counterparties' numbers. The customer comes on every row (a few
+/// short columns); a customer without accounts is one row of the customer alone.
 static OVERVIEW_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         r#"
-SELECT {},
+SELECT u.id AS u_id, u.username AS u_username, u.email AS u_email,
+       u.created_at AS u_created_at, {},
        sender.account_number AS sender_number, receiver.account_number AS receiver_number
-FROM accounts a
+FROM users u
+LEFT JOIN accounts a ON a.user_id = u.id
 LEFT JOIN LATERAL ({}) t ON true
 LEFT JOIN accounts sender ON sender.id = t.from_account
 LEFT JOIN accounts receiver ON receiver.id = t.to_account
-WHERE a.user_id = $1
+WHERE u.id = $1
 ORDER BY a.id, t.id DESC
 "#,
         ACCOUNT_AND_POSTING,
@@ -44,10 +49,11 @@ ORDER BY a.id, t.id DESC
 });
 
 impl Ledger {
-    /// The user's accounts, each with the first page of its history (`first` postings,
-    /// newest first). On PostgreSQL one statement, so the balances and the pages are of
-    /// the same moment; on SQLite (no LATERAL, and a laptop's load) the reads
-    /// [`Ledger::accounts`] and [`Ledger::history`] make, one after another.
+    /// The user and their accounts, each with the first page of its history (`first`
+    /// postings, newest first). On PostgreSQL one statement, so the balances and the
+    /// pages are of the same moment; on SQLite (no LATERAL, and a laptop's load) the reads
+    /// [`Ledger::user`], [`Ledger::accounts`] and [`Ledger::history`] make, one after
+    /// another.
     #[tracing::instrument(skip(self))]
     pub async fn overview(&self, user_id: UserId, first: u64) -> Result<Overview, Error> {
         match self.db.get_database_backend() {
@@ -70,9 +76,26 @@ impl Ledger {
                 [user_id.0.into(), (first as i64 + 1).into()],
             ))
             .await?;
-        let mut overview = Overview::default();
+        let Some(first_row) = rows.first() else {
+            return Err(Error::NotFound {
+                what: "user",
+                input: None,
+            });
+        };
+        let mut overview = Overview {
+            user: User {
+                id: UserId(first_row.try_get("", "u_id")?),
+                username: first_row.try_get("", "u_username")?,
+                email: first_row.try_get("", "u_email")?,
+                created_at: first_row.try_get("", "u_created_at")?,
+            },
+            accounts: Vec::new(),
+            numbers: HashMap::new(),
+        };
         for row in &rows {
-            let account = accounts::Model::from_query_result(row, "a_")?;
+            let Some(account) = Option::<accounts::Model>::from_query_result(row, "a_")? else {
+                continue; // a customer without accounts: their one row has none
+            };
             // Rows come grouped by account (ORDER BY a.id): a new id starts the next one.
             if overview.accounts.last().map(|(a, _)| a.id.0) != Some(account.id) {
                 let account = Account::try_from(account)?;
@@ -115,7 +138,11 @@ impl Ledger {
     }
 
     async fn overview_read_by_read(&self, user_id: UserId, first: u64) -> Result<Overview, Error> {
-        let mut overview = Overview::default();
+        let mut overview = Overview {
+            user: self.user(user_id).await?,
+            accounts: Vec::new(),
+            numbers: HashMap::new(),
+        };
         for account in self.accounts(user_id).await? {
             let page = self
                 .history(HistoryOf::Owned(&account), first, None)

@@ -64,11 +64,16 @@ async fn both_parties_see_a_transfer_at_once_under_32_concurrent_clients() {
     }
 }
 
-/// The web's dashboard document: accounts with a first page each, read in one go.
-const DASHBOARD: &str = "query($n: Int!) { me { accounts { id balance transactions(first: $n) { nodes { id amount fromAccountNumber toAccountNumber } pageInfo { hasNextPage } } } } }";
+/// The web's dashboard document: the customer and their accounts with a first page
+/// each, read in one go.
+const DASHBOARD: &str = "query($n: Int!) { me { username email accounts { id balance transactions(first: $n) { nodes { id amount fromAccountNumber toAccountNumber } pageInfo { hasNextPage } } } } }";
 
-/// The same, field by field: the accounts alone, then each account's page by its id.
+/// The same, field by field: the customer, the accounts alone, then each account's page
+/// by its id.
 async fn dashboard_read_apart(app: &TestApp, token: &str, n: i64) -> serde_json::Value {
+    let customer = app
+        .gql(Some(token), "{ me { username email } }", json!({}))
+        .await;
     let accounts = app
         .gql(Some(token), "{ me { accounts { id balance } } }", json!({}))
         .await;
@@ -88,7 +93,8 @@ async fn dashboard_read_apart(app: &TestApp, token: &str, n: i64) -> serde_json:
         account["transactions"] = page["data"]["transactions"].clone();
         out.push(account);
     }
-    json!({ "me": { "accounts": out } })
+    let me = &customer["data"]["me"];
+    json!({ "me": { "username": me["username"], "email": me["email"], "accounts": out } })
 }
 
 #[tokio::test]

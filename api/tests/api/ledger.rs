@@ -579,6 +579,21 @@ async fn an_overview_is_the_accounts_and_the_first_pages_read_apart() {
         let theirs_only = ledger.overview(bob.id, 20).await.expect("overview");
         assert_eq!(theirs_only.accounts.len(), 1);
         assert_eq!(theirs_only.accounts[0].0.id, theirs.id);
+        // Each overview is its own customer's, as `user` reads them; no customer, no
+        // overview.
+        for user in [&alice, &bob] {
+            let overview = ledger.overview(user.id, 5).await.expect("overview");
+            let apart = ledger.user(user.id).await.expect("user");
+            assert_eq!(overview.user, apart, "{backend:?}");
+        }
+        let nobody = api::ledger::UserId(i64::MAX);
+        assert!(
+            matches!(
+                ledger.overview(nobody, 5).await,
+                Err(Error::NotFound { what: "user", .. })
+            ),
+            "{backend:?}"
+        );
         testkit::assert_ledger_sound(&ledger).await;
     }
 }

@@ -1,8 +1,8 @@
 use async_graphql::{Context, Object};
 
 use crate::error::Error;
+use crate::graphql::reader;
 use crate::graphql::types::User;
-use crate::graphql::{reader, state};
 
 #[derive(Default)]
 pub struct UserQuery;
@@ -13,6 +13,6 @@ impl UserQuery {
     #[tracing::instrument(skip_all)]
     async fn me(&self, ctx: &Context<'_>) -> Result<User, Error> {
         let reader = reader(ctx).await?;
-        Ok(User(state(ctx).reads.user(reader.user_id).await?))
+        User::signed_in(ctx, reader.user_id).await
     }
 }
