@@ -26,9 +26,9 @@ pub struct Overview {
 /// PostgreSQL: the accounts, each one's page by the keyset union of `history::postings`
 /// (`both_directions` as a LATERAL subquery, so two index descents per account as
 /// there), the numbers of both sides of each posting, and the customer, in one
-/// statement. A cold dashboard made six queries before: the customer, the accounts, a page
-/// per account, then the counterparties' numbers. The customer comes on every row (a few
-/// short columns); a customer without accounts is one row of the customer alone.
+/// statement. A cold dashboard made five queries before (the customer, the accounts, a
+/// page per account, the counterparties' numbers); it is one. The customer comes on every
+/// row (a few short columns); a customer without accounts is one row of the customer alone.
 static OVERVIEW_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         r#"
