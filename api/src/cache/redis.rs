@@ -294,6 +294,30 @@ impl RedisCache {
         }
     }
 
+    /// Adds one to each counter, in one `MULTI` (one round trip), and returns the new
+    /// values: `INCR` and `EXPIRE NX` each, so a counter's ttl is set when it is born and
+    /// not pushed back by later increments.
+    async fn bump(&self, keys: &[String], ttl: Duration) -> Result<Vec<i64>, CacheError> {
+        let keys: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for key in &keys {
+            pipe.incr(key, 1)
+                .cmd("EXPIRE")
+                .arg(key)
+                .arg(secs(ttl))
+                .arg("NX")
+                .ignore();
+        }
+        let result = self
+            .call(|c| Box::pin(async move { pipe.query_async::<Vec<i64>>(c).await }))
+            .await;
+        for key in &keys {
+            self.forget(key);
+        }
+        result
+    }
+
     /// Runs one command on a pooled connection, within the time limit; a failure marks
     /// the connection broken so the pool replaces it, and one that says the master is gone
     /// ends the era of every connection made before.
@@ -459,53 +483,17 @@ impl Cache for RedisCache {
     }
 
     async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, CacheError> {
-        let key = self.key(key);
-        // INCR and EXPIRE NX in one round trip: the ttl is set when the counter is born
-        // and not pushed back by later increments.
-        let counter = key.clone();
-        let result = self
-            .call(|c| {
-                Box::pin(async move {
-                    redis::pipe()
-                        .atomic()
-                        .incr(&counter, 1)
-                        .cmd("EXPIRE")
-                        .arg(&counter)
-                        .arg(secs(ttl))
-                        .arg("NX")
-                        .query_async::<(i64, i64)>(c)
-                        .await
-                })
-            })
-            .await;
-        self.forget(&key);
-        Ok(result?.0)
+        self.bump(&[key.to_owned()], ttl)
+            .await?
+            .pop()
+            .ok_or_else(|| CacheError("INCR answered nothing".into()))
     }
 
     async fn incr_each(&self, keys: &[String], ttl: Duration) -> Result<(), CacheError> {
         if keys.is_empty() {
             return Ok(());
         }
-        let keys: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
-        // One MULTI for all: INCR and EXPIRE NX each, as `incr` does for one.
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        for key in &keys {
-            pipe.incr(key, 1)
-                .ignore()
-                .cmd("EXPIRE")
-                .arg(key)
-                .arg(secs(ttl))
-                .arg("NX")
-                .ignore();
-        }
-        let result = self
-            .call(|c| Box::pin(async move { pipe.query_async::<()>(c).await }))
-            .await;
-        for key in &keys {
-            self.forget(key);
-        }
-        result
+        self.bump(keys, ttl).await.map(drop)
     }
 
     async fn get_versioned(
