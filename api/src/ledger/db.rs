@@ -78,6 +78,10 @@ impl Pools {
     }
 }
 
+/// How long a pooled connection may lie idle before it is pinged on its way out of the
+/// pool. Under load none is; a quiet api pings as it always did.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
 pub async fn connect(url: &str, pool: &PoolSettings) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -85,6 +89,12 @@ pub async fn connect(url: &str, pool: &PoolSettings) -> Result<DatabaseConnectio
         .min_connections(1)
         .connect_timeout(pool.acquire_timeout)
         .acquire_timeout(pool.acquire_timeout)
+        // sqlx pings a connection each time it is taken from the pool (a round trip
+        // before every query: a cold read woke its backend three times, with the ping
+        // sqlx sends when a connection is handed back). A connection handed back moments
+        // ago was answering then; only one idle for longer is asked first, whether a
+        // restart, a failover or a proxy dropped it meanwhile (docs/benchmarks-notes.md).
+        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
         .sqlx_logging(false)
         // WAL lets readers go on while the one writer commits; the busy timeout absorbs
         // the short waits that remain (checkpoints) instead of failing a request.

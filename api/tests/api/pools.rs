@@ -117,3 +117,67 @@ async fn reads_answer_while_transfers_hold_every_write_connection() {
     }
     assert_eq!(app.balances(&alice.token).await, vec!["96.00".to_owned()]);
 }
+
+/// A pooled connection is pinged on its way out of the pool only when it has lain idle
+/// for a while (`ledger::db`: under load, a ping before every query was a round trip of
+/// every read's three). One the server ended while it lay idle (a restart, a failover, a
+/// proxy's idle timeout) is still found out and replaced before a query runs on it: no
+/// customer sees it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_the_server_ended_while_idle_are_replaced_unseen() {
+    if testkit::postgres_admin_url().is_none() {
+        return;
+    }
+    let database = TestDatabase::new(Backend::Postgres).await;
+    let url = database.url.clone();
+    let config = config_for(&database, &CacheKind::Memory);
+    let app =
+        TestApp::spawn_with(database, config, "Postgres, idle connections ended".into()).await;
+    let mut customers = Vec::new();
+    for i in 0..6 {
+        customers.push(app.customer(&format!("idle{i}")).await);
+    }
+    app.deposit(&customers[0], "100.00").await;
+    // Both pools hold connections that answered a moment ago.
+    for customer in &customers[..3] {
+        app.balances(&customer.token).await;
+    }
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+
+    let outside = api::ledger::db::connect(&url, &Default::default())
+        .await
+        .expect("connect");
+    let ended = outside
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        ))
+        .await
+        .expect("pg_terminate_backend")
+        .expect("a row")
+        .try_get::<i64>("", "n")
+        .expect("n");
+    assert!(
+        ended >= 2,
+        "the api's idle connections, a read's and a write's at least: {ended}"
+    );
+
+    // Reads first asked (from the database, on the read pool) and a transfer (the write
+    // pool), each on a connection the server ended unless the pool noticed.
+    for customer in &customers[3..] {
+        assert_eq!(app.balances(&customer.token).await, vec!["0.00".to_owned()]);
+    }
+    let body = app
+        .gql(
+            Some(&customers[0].token),
+            TRANSFER,
+            json!({ "input": { "fromAccountId": customers[0].account_id, "toAccountNumber": customers[1].account_number, "amount": "1.00", "idempotencyKey": "after-the-end" } }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(
+        app.balances(&customers[1].token).await,
+        vec!["1.00".to_owned()]
+    );
+}
