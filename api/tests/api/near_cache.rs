@@ -27,14 +27,7 @@ async fn until(what: &str, within: Duration, mut done: impl AsyncFnMut() -> bool
 
 /// Holds every Redis client for `pause`, as a slow or partitioned Redis would.
 fn pause(redis: &RedisServer, pause: Duration) {
-    let status = std::process::Command::new("redis-cli")
-        .args(["-p", &redis.port.to_string(), "CLIENT", "PAUSE"])
-        .arg(pause.as_millis().to_string())
-        .arg("ALL")
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("redis-cli must be installed");
-    assert!(status.success());
+    redis.cli(&["CLIENT", "PAUSE", &pause.as_millis().to_string(), "ALL"]);
 }
 
 #[tokio::test]
@@ -213,17 +206,6 @@ async fn after_logout_on_one_replica_the_other_refuses_to_move_money_at_once() {
     assert_eq!(first.balances(&bob.token).await, vec!["0.00"]);
 }
 
-/// `redis-cli` against the test's own Redis, for what the cache does not expose.
-fn redis_cli(redis: &RedisServer, args: &[&str]) -> String {
-    let out = std::process::Command::new("redis-cli")
-        .args(["-p", &redis.port.to_string()])
-        .args(args)
-        .output()
-        .expect("redis-cli must be installed");
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
 #[tokio::test]
 async fn both_parties_generations_move_in_one_call_and_every_replica_sees_them() {
     let redis = RedisServer::start();
@@ -263,7 +245,8 @@ async fn both_parties_generations_move_in_one_call_and_every_replica_sees_them()
         )
         .await;
         // Each counter got its time to live when it was born, as `incr` gives it.
-        let ttl: u64 = redis_cli(&redis, &["TTL", &format!("{prefix}{key}")])
+        let ttl: u64 = redis
+            .cli(&["TTL", &format!("{prefix}{key}")])
             .parse()
             .expect("a ttl");
         assert!(ttl > 0 && ttl <= TTL.as_secs(), "{key}: ttl {ttl}");

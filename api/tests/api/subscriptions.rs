@@ -433,19 +433,8 @@ async fn after_a_lost_link_to_redis_subscribers_are_told_of_the_gap_and_hear_pos
 
     // Both replicas' links to Redis are cut (as a failover or a network blip does): each
     // makes a new one by itself.
-    let killed = std::process::Command::new("redis-cli")
-        .args([
-            "-p",
-            &redis.port.to_string(),
-            "CLIENT",
-            "KILL",
-            "TYPE",
-            "pubsub",
-        ])
-        .output()
-        .expect("redis-cli must be installed");
     assert_eq!(
-        String::from_utf8_lossy(&killed.stdout).trim(),
+        redis.cli(&["CLIENT", "KILL", "TYPE", "pubsub"]),
         "2",
         "two relays were linked"
     );
