@@ -124,25 +124,29 @@ impl Ledger {
     /// The user's accounts, oldest first.
     #[tracing::instrument(skip(self))]
     pub async fn accounts(&self, user_id: UserId) -> Result<Vec<Account>, Error> {
-        accounts::Entity::find()
-            .filter(accounts::Column::UserId.eq(user_id))
-            .order_by_asc(accounts::Column::Id)
-            .all(self.reads())
-            .await?
-            .into_iter()
-            .map(Account::try_from)
-            .collect()
+        self.read(|db| {
+            accounts::Entity::find()
+                .filter(accounts::Column::UserId.eq(user_id))
+                .order_by_asc(accounts::Column::Id)
+                .all(db)
+        })
+        .await?
+        .into_iter()
+        .map(Account::try_from)
+        .collect()
     }
 
     /// One of the user's accounts. Another user's account is `NotFound`, exactly as a missing one.
     #[tracing::instrument(skip(self))]
     pub async fn account(&self, user_id: UserId, account_id: AccountId) -> Result<Account, Error> {
-        accounts::Entity::find_by_id(account_id.0)
-            .filter(accounts::Column::UserId.eq(user_id))
-            .one(self.reads())
-            .await?
-            .map(Account::try_from)
-            .ok_or_else(|| Error::not_found("account", Input::Account))?
+        self.read(|db| {
+            accounts::Entity::find_by_id(account_id.0)
+                .filter(accounts::Column::UserId.eq(user_id))
+                .one(db)
+        })
+        .await?
+        .map(Account::try_from)
+        .ok_or_else(|| Error::not_found("account", Input::Account))?
     }
 
     /// Account numbers by id, for showing counterparties in a history.
@@ -153,9 +157,12 @@ impl Ledger {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        Ok(accounts::Entity::find()
-            .filter(accounts::Column::Id.is_in(ids.iter().copied()))
-            .all(self.reads())
+        Ok(self
+            .read(|db| {
+                accounts::Entity::find()
+                    .filter(accounts::Column::Id.is_in(ids.iter().copied()))
+                    .all(db)
+            })
             .await?
             .into_iter()
             .map(|a| (AccountId(a.id), a.account_number))

@@ -11,6 +11,8 @@ use sea_orm::{
 };
 use tokio::sync::{Mutex, MutexGuard};
 
+use super::error::ConnectionLost;
+
 /// Pool sizes and timeouts. Defaults suit a 2-core pod; `just bench` measures them.
 #[derive(Clone, Debug)]
 pub struct PoolSettings {
@@ -83,6 +85,48 @@ impl Pools {
 /// test's first read after a promotion met a connection cut less than a second after its
 /// last answer, and failed: docs/benchmarks-notes.md.)
 const PING_IF_IDLE_FOR: Duration = Duration::from_millis(100);
+
+/// Runs `op` on `db`, and again when the connection it was lent turns out to have been
+/// cut (see [`ConnectionLost`]), at most once more than the pool has connections: a cut
+/// connection fails at once, and when every one in the pool was cut together (a proxy
+/// restarting, a failover) the last attempt gets a new one. Only for what is safe to run
+/// twice: a read, or the `BEGIN` of a transaction.
+///
+/// The pool pings a connection before lending it only after [`PING_IF_IDLE_FOR`] idle;
+/// one cut within that window is lent unchecked, and this is what keeps that from
+/// failing the request.
+pub(crate) async fn on_a_live_connection<'a, T, E, F, Fut>(
+    db: &'a DatabaseConnection,
+    op: F,
+) -> Result<T, E>
+where
+    F: Fn(&'a DatabaseConnection) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: ConnectionLost + std::fmt::Display,
+{
+    let mut left = pool_size(db);
+    loop {
+        match op(db).await {
+            Err(e) if left > 0 && e.connection_lost() => {
+                left -= 1;
+                tracing::info!(error = %e, "a pooled connection had been cut; trying another");
+            }
+            done => return done,
+        }
+    }
+}
+
+/// How many connections `db` may hold at once (SQLite's in-process connections are
+/// never cut: 0, no second attempt).
+fn pool_size(db: &DatabaseConnection) -> u32 {
+    match db.get_database_backend() {
+        DbBackend::Postgres => db
+            .get_postgres_connection_pool()
+            .options()
+            .get_max_connections(),
+        _ => 0,
+    }
+}
 
 pub async fn connect(url: &str, pool: &PoolSettings) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());

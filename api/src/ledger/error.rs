@@ -147,6 +147,41 @@ fn is_unavailable(err: &DbErr) -> bool {
     }
 }
 
+/// An error that can say the connection it came from was cut under it: the database
+/// ended that backend (a restart, `pg_terminate_backend`, a failover) or something in
+/// between dropped the TCP connection (a proxy's idle timeout). Another connection may
+/// well work, so a statement that is safe to send twice can be sent again
+/// (`db::on_a_live_connection`).
+pub(crate) trait ConnectionLost {
+    fn connection_lost(&self) -> bool;
+}
+
+impl ConnectionLost for DbErr {
+    fn connection_lost(&self) -> bool {
+        use sea_orm::sqlx::Error as Sqlx;
+        match self {
+            DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+                match e.as_ref() {
+                    Sqlx::Io(_) => true,
+                    // 57P01 admin_shutdown, 57P02 crash_shutdown, 08xxx connection exceptions.
+                    Sqlx::Database(db) => {
+                        let code = db.code().unwrap_or_default();
+                        code == "57P01" || code == "57P02" || code.starts_with("08")
+                    }
+                    _ => false,
+                }
+            }
+            _ => false,
+        }
+    }
+}
+
+impl ConnectionLost for Error {
+    fn connection_lost(&self) -> bool {
+        matches!(self, Error::Unavailable(e) if e.connection_lost())
+    }
+}
+
 /// A unique-constraint violation, the one database error that is a client's doing.
 /// For an insert a unique index may refuse: that refusal becomes `Conflict(message)`, any
 /// other error what it always is.

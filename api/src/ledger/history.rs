@@ -87,7 +87,8 @@ impl Ledger {
             None => Keyset::Before(i64::MAX),
         };
         // One extra row tells whether another page follows.
-        let mut items: Vec<Transaction> = postings(self.reads(), account_id, from, None, first + 1)
+        let mut items: Vec<Transaction> = self
+            .read(|db| postings(db, account_id, from, None, first + 1))
             .await?
             .into_iter()
             .map(Transaction::try_from)

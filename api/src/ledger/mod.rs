@@ -85,6 +85,17 @@ impl Ledger {
         self.reads.as_ref().unwrap_or(&self.db)
     }
 
+    /// A short read, on the reads' pool, run again on another connection when the one
+    /// it was lent had been cut (`db::on_a_live_connection`).
+    async fn read<'a, T, E, F, Fut>(&'a self, query: F) -> Result<T, E>
+    where
+        F: Fn(&'a DatabaseConnection) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: error::ConnectionLost + std::fmt::Display,
+    {
+        db::on_a_live_connection(self.reads(), query).await
+    }
+
     /// A write transaction. On SQLite it takes the write lock at BEGIN, so it can never
     /// fail half-way with "database is locked" when another process writes too.
     async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
@@ -96,7 +107,8 @@ impl Ledger {
                 })
                 .await
         } else {
-            self.db.begin().await
+            // Nothing has run before BEGIN, so a cut connection can be traded for another.
+            db::on_a_live_connection(&self.db, |db| db.begin()).await
         }
     }
 }

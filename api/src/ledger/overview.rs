@@ -69,12 +69,13 @@ impl Ledger {
     ) -> Result<Overview, Error> {
         // One extra row per account tells whether another page follows.
         let rows = self
-            .reads()
-            .query_all_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                OVERVIEW_SQL.as_str(),
-                [user_id.0.into(), (first as i64 + 1).into()],
-            ))
+            .read(|db| {
+                db.query_all_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    OVERVIEW_SQL.as_str(),
+                    [user_id.0.into(), (first as i64 + 1).into()],
+                ))
+            })
             .await?;
         let Some(first_row) = rows.first() else {
             return Err(Error::NotFound {

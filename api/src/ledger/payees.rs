@@ -59,10 +59,13 @@ impl Ledger {
     /// The customer's payees, newest first.
     #[tracing::instrument(skip(self))]
     pub async fn payees(&self, user_id: UserId) -> Result<Vec<Payee>, Error> {
-        Ok(payees::Entity::find()
-            .filter(payees::Column::UserId.eq(user_id))
-            .order_by_desc(payees::Column::Id)
-            .all(self.reads())
+        Ok(self
+            .read(|db| {
+                payees::Entity::find()
+                    .filter(payees::Column::UserId.eq(user_id))
+                    .order_by_desc(payees::Column::Id)
+                    .all(db)
+            })
             .await?
             .into_iter()
             .map(Payee::from)

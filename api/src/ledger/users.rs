@@ -73,8 +73,7 @@ impl Ledger {
     }
 
     pub async fn user(&self, user_id: UserId) -> Result<User, Error> {
-        users::Entity::find_by_id(user_id.0)
-            .one(self.reads())
+        self.read(|db| users::Entity::find_by_id(user_id.0).one(db))
             .await?
             .map(User::from)
             .ok_or(Error::NotFound {
@@ -89,9 +88,12 @@ impl Ledger {
 
     /// The customer's row, password hash included, by name.
     async fn row_by_name(&self, username: &Username) -> Result<Option<users::Model>, Error> {
-        Ok(users::Entity::find()
-            .filter(users::Column::Username.eq(username.as_str()))
-            .one(self.reads())
+        Ok(self
+            .read(|db| {
+                users::Entity::find()
+                    .filter(users::Column::Username.eq(username.as_str()))
+                    .one(db)
+            })
             .await?)
     }
 }

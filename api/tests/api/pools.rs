@@ -181,3 +181,95 @@ async fn connections_the_server_ended_while_idle_are_replaced_unseen() {
         vec!["1.00".to_owned()]
     );
 }
+
+/// The other side of the ping skipped under load: a connection the server ended within
+/// `PING_IF_IDLE_FOR` of its last answer is lent unchecked. The read, or the `BEGIN`, that
+/// meets it runs again on another connection (`ledger::db::on_a_live_connection`), so no
+/// customer sees it either. Every connection of both pools is cut moments after answering,
+/// then as many requests as before arrive at once; without the second attempt, reads and
+/// deposits fail `UNAVAILABLE`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_cut_moments_after_their_last_answer_are_traded_for_live_ones() {
+    if testkit::postgres_admin_url().is_none() {
+        return;
+    }
+    let database = TestDatabase::new(Backend::Postgres).await;
+    let url = database.url.clone();
+    let config = config_for(&database, &CacheKind::Memory);
+    let app = TestApp::spawn_with(database, config, "Postgres, connections just cut".into()).await;
+    let alice = app.customer("alice").await;
+    app.deposit(&alice, "10.00").await;
+    app.deposit(&alice, "20.00").await;
+    // A page after a cursor is never cached: each asking reads the database (the
+    // account's ownership, then the page) on the read pool.
+    const PAGE: &str = "query($a: ID!, $after: String) { transactions(accountId: $a, first: 1, after: $after) { nodes { amount } pageInfo { endCursor } } }";
+    let first = app
+        .gql(
+            Some(&alice.token),
+            PAGE,
+            json!({ "a": alice.account_id, "after": null }),
+        )
+        .await;
+    let cursor = first["data"]["transactions"]["pageInfo"]["endCursor"].clone();
+    assert!(cursor.is_string(), "{first}");
+    let page = || async {
+        let body = app
+            .gql(
+                Some(&alice.token),
+                PAGE,
+                json!({ "a": alice.account_id, "after": cursor }),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["transactions"]["nodes"][0]["amount"], "10.00",
+            "a page read on a connection cut under it: {body}"
+        );
+    };
+    let deposit = || app.deposit(&alice, "1.00");
+    let outside = api::ledger::db::connect(&url, &Default::default())
+        .await
+        .expect("connect");
+
+    // The cut must land within the window (100 ms) to test anything; a machine too slow
+    // for that in one round gets a few.
+    let (mut exercised, mut rounds) = (0, 0);
+    for _ in 0..5 {
+        rounds += 1;
+        // Every read connection and several write ones answer at about the same moment.
+        futures::future::join_all((0..8).map(|_| page())).await;
+        futures::future::join_all((0..4).map(|_| deposit())).await;
+        let answered = Instant::now();
+        let ended = outside
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            ))
+            .await
+            .expect("pg_terminate_backend")
+            .expect("a row")
+            .try_get::<i64>("", "n")
+            .expect("n");
+        assert!(ended >= 2, "the api's connections: {ended}");
+        // The backends exit on their signal.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let within_the_window = answered.elapsed() < Duration::from_millis(80);
+        futures::future::join_all((0..8).map(|_| page())).await;
+        futures::future::join_all((0..4).map(|_| deposit())).await;
+        if within_the_window {
+            exercised += 1;
+            if exercised == 2 {
+                break;
+            }
+        }
+    }
+    assert!(
+        exercised > 0,
+        "no round cut the connections within 80 ms of their last answer"
+    );
+    // Every deposit landed once: 10 + 20, and eight of 1.00 a round.
+    assert_eq!(
+        app.balances(&alice.token).await,
+        vec![format!("{}.00", 30 + 8 * rounds)]
+    );
+}
