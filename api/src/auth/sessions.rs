@@ -13,7 +13,7 @@ use rand::RngCore;
 
 use super::Operation;
 use super::token::SEAL_SESSION_WORD;
-use crate::cache::{Cache, CacheError, Followed, Freshness, keys};
+use crate::cache::{Cache, CacheError, Followed, Freshness, KeyHasher, keys};
 use crate::error::Error;
 use crate::ledger::UserId;
 
@@ -25,7 +25,7 @@ pub struct Sessions {
     cache: Arc<dyn Cache>,
     idle_ttl: Duration,
     /// Sessions this replica saw alive within `READ_GRACE`: session id → user id.
-    recently_alive: moka::future::Cache<String, UserId>,
+    recently_alive: moka::future::Cache<String, UserId, KeyHasher>,
 }
 
 fn key(session_id: &str) -> String {
@@ -42,7 +42,7 @@ impl Sessions {
             recently_alive: moka::future::Cache::builder()
                 .max_capacity(remembered)
                 .time_to_live(READ_GRACE.min(idle_ttl))
-                .build(),
+                .build_with_hasher(KeyHasher::default()),
         }
     }
 

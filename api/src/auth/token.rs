@@ -18,7 +18,7 @@ use biscuit_auth::{AuthorizerLimits, Biscuit, KeyPair, PrivateKey, builder::Algo
 use hmac::{Hmac, Mac, digest::KeyInit};
 use sha2::{Digest, Sha256};
 
-use crate::cache::keys;
+use crate::cache::{KeyHasher, keys};
 use crate::error::Error;
 
 /// Tokens longer than this are refused before any parsing.
@@ -62,7 +62,7 @@ pub struct TokenKeys {
     /// again whenever it rehashes (often, as tokens come and go), and a token is some
     /// 400 bytes where its digest is 32 (hashing the tokens took 4% of a cold read's CPU,
     /// docs/benchmarks-notes.md).
-    verified: moka::sync::Cache<TokenDigest, (Claims, SystemTime)>,
+    verified: moka::sync::Cache<TokenDigest, (Claims, SystemTime), KeyHasher>,
 }
 
 /// A token's SHA-256: what the remembered tokens are found by.
@@ -326,8 +326,10 @@ fn unix_seconds(at: SystemTime) -> u64 {
         .as_secs()
 }
 
-fn verified_cache(entries: u64) -> moka::sync::Cache<TokenDigest, (Claims, SystemTime)> {
-    moka::sync::Cache::builder().max_capacity(entries).build()
+fn verified_cache(entries: u64) -> moka::sync::Cache<TokenDigest, (Claims, SystemTime), KeyHasher> {
+    moka::sync::Cache::builder()
+        .max_capacity(entries)
+        .build_with_hasher(KeyHasher::default())
 }
 
 /// The claims, and the expiry the authority block states (tokens minted before it was

@@ -37,6 +37,16 @@ pub struct CacheSizes {
 
 pub const MIB: u64 = 1024 * 1024;
 
+/// The hasher of the in-process caches whose keys the api makes itself: session ids,
+/// token digests, cache keys built from ids. At a uniform spread over many customers
+/// these caches insert and evict on nearly every request, and moka rehashes a table as
+/// evictions leave it full of tombstones, hashing every key again; with std's SipHash
+/// that hashing was 5% of the api's samples during cold reads at 10^6 customers
+/// (docs/benchmarks-notes.md). foldhash is several times faster on short keys and,
+/// seeded at random per process, still leaves no one able to aim keys at one bucket.
+/// Caches keyed by text a client writes (GraphQL documents) keep std's default.
+pub type KeyHasher = foldhash::quality::RandomState;
+
 impl Default for CacheSizes {
     fn default() -> Self {
         CacheSizes {

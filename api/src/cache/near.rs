@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use super::keys::NEAR_CACHED;
 use super::locator::Locator;
-use super::weight;
+use super::{KeyHasher, weight};
 
 use bb8_redis::redis::{
     self, AsyncConnectionConfig, ErrorKind, ProtocolVersion, PushInfo, PushKind, Role,
@@ -51,9 +51,9 @@ pub struct Ticket {
 
 pub struct NearCache {
     /// Full Redis key → value, for plain keys (sessions).
-    plain: moka::sync::Cache<String, String>,
+    plain: moka::sync::Cache<String, String, KeyHasher>,
     /// Full generation key → the generation and the values read under it.
-    versioned: moka::sync::Cache<String, Arc<Versioned>>,
+    versioned: moka::sync::Cache<String, Arc<Versioned>, KeyHasher>,
     /// True only while the tracking connection is subscribed.
     live: AtomicBool,
     /// Bumped whenever tracking (re)starts or stops: every earlier read is suspect.
@@ -82,12 +82,12 @@ impl NearCache {
                 .max_capacity(max_bytes / 4)
                 .weigher(|key: &String, value: &String| weight(key.len() + value.len()))
                 .time_to_live(LOCAL_TTL)
-                .build(),
+                .build_with_hasher(KeyHasher::default()),
             versioned: moka::sync::Cache::builder()
                 .max_capacity(max_bytes - max_bytes / 4)
                 .weigher(|key: &String, value: &Arc<Versioned>| weight(key.len() + value.bytes()))
                 .time_to_live(LOCAL_TTL)
-                .build(),
+                .build_with_hasher(KeyHasher::default()),
             live: AtomicBool::new(false),
             resets: AtomicU64::new(0),
             invalidations: std::array::from_fn(|_| AtomicU64::new(0)),

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde::{Serialize, de::DeserializeOwned};
 
-use super::{Cache, CacheSizes, keys, weight};
+use super::{Cache, CacheSizes, KeyHasher, keys, weight};
 use crate::ledger::{
     Account, Cursor, Error, HistoryOf, HistoryPage, Ledger, Overview, User, UserId,
 };
@@ -43,14 +43,14 @@ pub struct CachedReads {
     /// JSON again (a third of a cached GraphQL read's own work, docs/benchmarks-notes.md).
     /// Any value stored under a generation is one a read may show while that generation
     /// is current.
-    decoded: moka::sync::Cache<String, Decoded>,
+    decoded: moka::sync::Cache<String, Decoded, KeyHasher>,
     /// The reads (`{what}:{user}:`) this replica was asked for lately. A read is cached
     /// from the second time it is asked within READ_TTL: the first goes to the database
     /// alone. Most customers of a large bank are not back within READ_TTL, and for them
     /// the shared cache only added a versioned read that misses and a fill no one reads
     /// (two round trips of three, docs/benchmarks-notes.md). The database's answer is
     /// always current, so this changes which copy answers, never what it says.
-    asked: moka::sync::Cache<String, ()>,
+    asked: moka::sync::Cache<String, (), KeyHasher>,
 }
 
 impl CachedReads {
@@ -72,12 +72,12 @@ impl CachedReads {
                     weight(key.len() + 2 * decoded.json_len)
                 })
                 .time_to_live(READ_TTL)
-                .build(),
+                .build_with_hasher(KeyHasher::default()),
             asked: moka::sync::Cache::builder()
                 .max_capacity(sizes.near_bytes / 8)
                 .weigher(|key: &String, _: &()| weight(key.len()))
                 .time_to_live(READ_TTL)
-                .build(),
+                .build_with_hasher(KeyHasher::default()),
         }
     }
 

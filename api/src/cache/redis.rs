@@ -9,7 +9,7 @@ use bb8_redis::redis::{
 
 use super::locator::Locator;
 use super::near::{NearCache, TrackerHandle, track};
-use super::{Cache, CacheError, CacheSizes, Followed, Freshness, keys};
+use super::{Cache, CacheError, CacheSizes, Followed, Freshness, KeyHasher, keys};
 
 /// Every Redis call gives up after this long: a slow or dead Redis must turn into a
 /// fallback or a clear UNAVAILABLE quickly, never into a hung request.
@@ -179,7 +179,7 @@ pub struct RedisCache {
     prefix: String,
     near: Arc<NearCache>,
     /// Sessions this replica restarted the idle timer of, and when.
-    touched: moka::sync::Cache<String, Instant>,
+    touched: moka::sync::Cache<String, Instant, KeyHasher>,
     _tracker: TrackerHandle,
 }
 
@@ -235,7 +235,7 @@ impl RedisCache {
             touched: moka::sync::Cache::builder()
                 .max_capacity(sizes.session_entries)
                 .time_to_live(MAX_TOUCH_INTERVAL)
-                .build(),
+                .build_with_hasher(KeyHasher::default()),
             _tracker: TrackerHandle(tracker.abort_handle()),
         }
     }
