@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::support::{CacheKind, TestApp, config_for};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use serde_json::json;
 use testkit::{Backend, TestDatabase};
 
@@ -147,17 +147,7 @@ async fn connections_the_server_ended_while_idle_are_replaced_unseen() {
     let outside = api::ledger::db::connect(&url, &Default::default())
         .await
         .expect("connect");
-    let ended = outside
-        .query_one_raw(Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
-             WHERE datname = current_database() AND pid <> pg_backend_pid()",
-        ))
-        .await
-        .expect("pg_terminate_backend")
-        .expect("a row")
-        .try_get::<i64>("", "n")
-        .expect("n");
+    let ended = end_every_other_connection(&outside).await;
     assert!(
         ended >= 2,
         "the api's idle connections, a read's and a write's at least: {ended}"
@@ -239,17 +229,7 @@ async fn connections_cut_moments_after_their_last_answer_are_traded_for_live_one
         futures::future::join_all((0..8).map(|_| page())).await;
         futures::future::join_all((0..4).map(|_| deposit())).await;
         let answered = Instant::now();
-        let ended = outside
-            .query_one_raw(Statement::from_string(
-                DbBackend::Postgres,
-                "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
-                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
-            ))
-            .await
-            .expect("pg_terminate_backend")
-            .expect("a row")
-            .try_get::<i64>("", "n")
-            .expect("n");
+        let ended = end_every_other_connection(&outside).await;
         assert!(ended >= 2, "the api's connections: {ended}");
         // The backends exit on their signal.
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -272,4 +252,20 @@ async fn connections_cut_moments_after_their_last_answer_are_traded_for_live_one
         app.balances(&alice.token).await,
         vec![format!("{}.00", 30 + 8 * rounds)]
     );
+}
+
+/// Ends every connection to the test's database but `outside`'s own (the api's, of both
+/// pools), as a restart, a failover or a proxy would; how many it ended.
+async fn end_every_other_connection(outside: &DatabaseConnection) -> i64 {
+    outside
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        ))
+        .await
+        .expect("pg_terminate_backend")
+        .expect("a row")
+        .try_get::<i64>("", "n")
+        .expect("n")
 }
