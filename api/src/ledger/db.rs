@@ -104,11 +104,12 @@ where
     Fut: Future<Output = Result<T, E>>,
     E: ConnectionLost + std::fmt::Display,
 {
-    let mut left = pool_size(db);
+    let mut retried = 0;
     loop {
         match op(db).await {
-            Err(e) if left > 0 && e.connection_lost() => {
-                left -= 1;
+            // The pool's size is asked only once a connection turned out cut.
+            Err(e) if e.connection_lost() && retried < pool_size(db) => {
+                retried += 1;
                 tracing::info!(error = %e, "a pooled connection had been cut; trying another");
             }
             done => return done,

@@ -124,21 +124,20 @@ impl From<DbErr> for Error {
 /// address the api uses may reach the replica a moment before it becomes the primary).
 fn is_unavailable(err: &DbErr) -> bool {
     use sea_orm::sqlx::Error as Sqlx;
+    if err.connection_lost() {
+        return true;
+    }
     match err {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
         DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
             match e.as_ref() {
-                Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+                Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
                 Sqlx::Database(db) => {
-                    // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now,
-                    // 08xxx connection exceptions, 25006 read_only_sql_transaction (a write
-                    // sent to a standby); SQLite 5/6 busy/locked after the timeout.
+                    // Besides a connection lost: 57P03 cannot_connect_now (any 57P, the
+                    // server going away), 25006 read_only_sql_transaction (a write sent to
+                    // a standby); SQLite 5/6 busy/locked after the timeout.
                     let code = db.code().unwrap_or_default();
-                    code.starts_with("57P")
-                        || code.starts_with("08")
-                        || code == "25006"
-                        || code == "5"
-                        || code == "6"
+                    code.starts_with("57P") || code == "25006" || code == "5" || code == "6"
                 }
                 _ => false,
             }

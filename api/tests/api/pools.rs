@@ -128,11 +128,8 @@ async fn connections_the_server_ended_while_idle_are_replaced_unseen() {
     if testkit::postgres_admin_url().is_none() {
         return;
     }
-    let database = TestDatabase::new(Backend::Postgres).await;
-    let url = database.url.clone();
-    let config = config_for(&database, &CacheKind::Memory);
-    let app =
-        TestApp::spawn_with(database, config, "Postgres, idle connections ended".into()).await;
+    let app = TestApp::spawn(Backend::Postgres, CacheKind::Memory).await;
+    let url = app.database.url.clone();
     let mut customers = Vec::new();
     for i in 0..6 {
         customers.push(app.customer(&format!("idle{i}")).await);
@@ -183,10 +180,8 @@ async fn connections_cut_moments_after_their_last_answer_are_traded_for_live_one
     if testkit::postgres_admin_url().is_none() {
         return;
     }
-    let database = TestDatabase::new(Backend::Postgres).await;
-    let url = database.url.clone();
-    let config = config_for(&database, &CacheKind::Memory);
-    let app = TestApp::spawn_with(database, config, "Postgres, connections just cut".into()).await;
+    let app = TestApp::spawn(Backend::Postgres, CacheKind::Memory).await;
+    let url = app.database.url.clone();
     let alice = app.customer("alice").await;
     app.deposit(&alice, "10.00").await;
     app.deposit(&alice, "20.00").await;
